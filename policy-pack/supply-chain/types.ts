@@ -1,0 +1,130 @@
+/**
+ * Shared data model of the supply-chain core. Pure types: no I/O, no @pulumi imports.
+ *
+ * The trust policy is the one document read by the policy pack, the CLI and the Kyverno renderer.
+ * Its JSON schema lives beside it (trust-policy.schema.json); these types mirror that schema.
+ */
+
+/** A keyless (Fulcio certificate) signer identity. Exactly one of issuer/issuerRegExp and of subject/subjectRegExp. */
+export interface KeylessSigner {
+  issuer?: string;
+  /** Anchored regular expression (`^...$` is implied even when omitted). */
+  issuerRegExp?: string;
+  subject?: string;
+  /** Anchored regular expression (`^...$` is implied even when omitted). */
+  subjectRegExp?: string;
+  /** Optional Fulcio certificate extension constraints (exact match). */
+  claims?: {
+    sourceRepositoryURI?: string;
+    sourceRepositoryRef?: string;
+    buildSignerURI?: string;
+    runnerEnvironment?: string;
+  };
+}
+
+/** A key signer: PEM inline or a file relative to the policy file. */
+export interface KeySigner {
+  publicKey?: string;
+  publicKeyFile?: string;
+  /** Default true: transparency-log or signed-timestamp evidence required. A key signer may opt out. */
+  requireTransparencyLog?: boolean;
+}
+
+export interface SignerSpec {
+  keyless?: KeylessSigner;
+  key?: KeySigner;
+}
+
+export type SbomFormat = 'spdx' | 'cyclonedx';
+
+export interface ImageRule {
+  /** Globs over the normalised repository (`*` within a path segment, `**` across segments). */
+  match: string[];
+  signature?: { signers: string[] };
+  sbom?: { signers: string[]; formats?: SbomFormat[] };
+  provenance?: {
+    signers: string[];
+    builderId?: string;
+    builderIdRegExp?: string;
+    sourceRepository?: string;
+  };
+  reproducible?: { rebuilders: string[]; threshold: number };
+  /** Which manifests of a multi-platform image must satisfy the rule. Default `deployed`. */
+  platforms?: 'deployed' | 'index' | 'each' | 'both';
+}
+
+export interface Exemption {
+  /** One image by digest: `repo@sha256:<hex>`. */
+  image: string;
+  reason: string;
+  ticket: string;
+  /** ISO date (YYYY-MM-DD, end of that day UTC) or date-time; past it the exemption stops working. */
+  expires: string;
+}
+
+export interface TrustPolicy {
+  apiVersion: 'trustops.dev/v1alpha1';
+  kind: 'TrustPolicy';
+  signers: Record<string, SignerSpec>;
+  images: ImageRule[];
+  exemptions?: Exemption[];
+  /** What happens to an image no rule matches. Default `block`. */
+  unmatchedImages?: 'block' | 'allow';
+  /** Trust material: default the embedded Sigstore public-good root. */
+  trustedRoot?: { file?: string; embedded?: 'public-good' };
+}
+
+/** Requirements a rule can impose; one verdict entry per unmet requirement. */
+export type Requirement =
+  'policy' | 'signature' | 'sbom' | 'provenance' | 'reproducible' | 'digest' | 'registry' | 'exemption';
+
+/** Codes of the verification layer (one union per layer). */
+export type VerificationCode =
+  | 'NO_MATCHING_RULE'
+  | 'SIGNATURE_MISSING'
+  | 'SIGNATURE_INVALID'
+  | 'SIGNER_UNTRUSTED'
+  | 'DIGEST_MISMATCH'
+  | 'SBOM_MISSING'
+  | 'SBOM_INVALID'
+  | 'SBOM_FORMAT_NOT_ALLOWED'
+  | 'PROVENANCE_MISSING'
+  | 'PROVENANCE_INVALID'
+  | 'PROVENANCE_CONSTRAINT'
+  | 'REBUILD_QUORUM_NOT_MET'
+  | 'EXEMPTION_EXPIRED'
+  | 'EXEMPTION_IN_FORCE'
+  | 'REGISTRY_ERROR'
+  | 'POLICY_INVALID'
+  | 'INTERNAL_ERROR';
+
+export interface Finding {
+  requirement: Requirement;
+  code: VerificationCode;
+  /** What the policy expected, in words. */
+  expected: string;
+  /** What was found, in words. */
+  found: string;
+  /** What the user can do. */
+  hint: string;
+}
+
+/** The stable, documented verdict for one image. */
+export interface ImageVerdict {
+  /** The reference as given. */
+  image: string;
+  /** The digest that was verified (what is deployed), when it could be resolved. */
+  digest?: string;
+  allowed: boolean;
+  /** Unmet requirements (empty when allowed, unless an exemption is in force). */
+  findings: Finding[];
+  /** Present when an exemption allowed the image. */
+  exemption?: Exemption;
+  /** Requirements that were met, with the signer names that satisfied each. */
+  satisfied: { requirement: Requirement; by: string[] }[];
+}
+
+/** One-method verifier the policy pack and CLI depend on; injected through a factory. */
+export interface ImageVerifier {
+  verify(image: string): Promise<ImageVerdict>;
+}
