@@ -73,3 +73,139 @@ export interface Attachments {
   bundles: ReferrerBundle[];
   unsigned: UnsignedEvidence[];
 }
+
+/**
+ * Where one registry's content is read from: the distribution HTTP API v2, or an OCI image-layout
+ * directory (a mirror for air-gapped sites). Every method checks content against its digest before
+ * returning it; a mismatch is a `RegistryError('DIGEST_MISMATCH')`, never data.
+ */
+export interface ImageStore {
+  /** Human-readable origin for messages (`https://ghcr.io`, `oci-layout:/srv/mirror`). Never holds credentials. */
+  readonly origin: string;
+  /** Tag -> descriptor of the manifest it points at; NOT_FOUND when the tag does not exist. */
+  resolveTag(repository: string, tag: string): Promise<Descriptor>;
+  /** The manifest with this digest, verified; NOT_FOUND when absent. `expected` (size, mediaType) is checked when given. */
+  getManifest(repository: string, digest: string, expected?: Partial<Descriptor>): Promise<FetchedManifest>;
+  /**
+   * The manifest a tag points at, or null when the tag does not exist (cosign's `.sig`/`.att` tags,
+   * the referrers tag schema). Its bytes are verified against the digest the store reports, if any.
+   */
+  getManifestByTag(repository: string, tag: string): Promise<FetchedManifest | null>;
+  /** The blob `descriptor` names, verified against its digest and size, refused beyond `maxBytes`. */
+  getBlob(repository: string, descriptor: Descriptor, maxBytes: number): Promise<Buffer>;
+  /**
+   * Manifests whose `subject` is `digest`: the OCI 1.1 referrers API, or (when the API answers 404 or the
+   * store has none) the referrers tag schema `sha256-<hex>`. Filtered by `artifactType` when given.
+   */
+  listReferrers(repository: string, digest: string, artifactType?: string): Promise<Descriptor[]>;
+}
+
+/** A username/password pair, or an identity (refresh) token as Docker's config.json stores it. */
+export type RegistryCredential =
+  { kind: 'basic'; username: string; password: string } | { kind: 'identity-token'; token: string };
+
+/** Looks up credentials for a registry host (`ghcr.io`, `127.0.0.1:5000`). Undefined means anonymous. */
+export interface CredentialSource {
+  lookup(registry: string): Promise<RegistryCredential | undefined>;
+}
+
+export interface RegistryTimeouts {
+  /** Time to establish the TCP/TLS connection. Default 5,000 ms. */
+  connectMs: number;
+  /** Time for one whole request, body included. Default 30,000 ms. */
+  requestMs: number;
+}
+
+export interface RegistryRetryPolicy {
+  /** Retries after the first attempt for 429, 5xx and connection failures. Default 3. */
+  retries: number;
+  /** First backoff; doubles each retry, with jitter. Default 200 ms. */
+  baseDelayMs: number;
+  /** Upper bound for one wait, Retry-After included (a longer Retry-After fails with RATE_LIMITED). Default 10,000 ms. */
+  maxDelayMs: number;
+}
+
+export interface RegistryLimits {
+  /** Largest manifest or index accepted. Default 4 MiB. */
+  manifestBytes: number;
+  /** Largest signature/attestation/bundle blob accepted. Default 32 MiB. */
+  blobBytes: number;
+  /** Most referrers / attached layers read for one image. Default 128. */
+  attachments: number;
+}
+
+/** Which attachment formats `attachments()` looks for. Default: all of them. */
+export interface AttachmentDiscovery {
+  /** cosign tag scheme suffixes to read. Default ['sig', 'att', 'sbom']. */
+  cosignTags: ('sig' | 'att' | 'sbom')[];
+  /** OCI 1.1 referrers (API, or tag schema fallback). Default true. */
+  referrers: boolean;
+}
+
+export interface RegistryClientOptions {
+  /**
+   * Registry host -> store: `oci-layout:/path/to/dir` (OCI image layout, incl. `cosign save` output) or
+   * `https://mirror.example` (a distribution API mirror; http:// only for loopback or insecure hosts).
+   */
+  mirrors?: Record<string, string>;
+  /** Hosts that may be reached over plain HTTP although not loopback (`--insecure-registry`). */
+  insecureRegistries?: string[];
+  timeouts?: Partial<RegistryTimeouts>;
+  retry?: Partial<RegistryRetryPolicy>;
+  limits?: Partial<RegistryLimits>;
+  /** Requests in flight per registry host. Default 6. */
+  concurrencyPerRegistry?: number;
+  /** Default: environment variables, then Docker's config.json (auths, credHelpers, credsStore). */
+  credentials?: CredentialSource;
+  discovery?: Partial<AttachmentDiscovery>;
+  /** Structured events (request, retry, auth) for diagnostics; never carries credentials. */
+  log?: (event: RegistryLogEvent) => void;
+}
+
+export interface RegistryLogEvent {
+  event: 'request' | 'retry' | 'auth-challenge' | 'redirect' | 'referrers-fallback';
+  registry: string;
+  method?: string;
+  /** Path and query only: never userinfo or headers. */
+  path?: string;
+  status?: number;
+  attempt?: number;
+  delayMs?: number;
+}
+
+export interface ResolvedImage {
+  /** The reference as given, normalised, with `digest` filled in. */
+  reference: ImageReference;
+  digest: string;
+  manifest: FetchedManifest;
+}
+
+/** A platform-specific image manifest listed in an index. */
+export interface PlatformManifest {
+  descriptor: Descriptor;
+  platform?: Platform;
+}
+
+export interface RegistryStats {
+  /** HTTP requests sent (each retry, redirect hop and token fetch counts). */
+  requests: number;
+  /** Per registry host. */
+  byRegistry: Record<string, number>;
+  /** Results answered from the process cache (no request). */
+  cacheHits: number;
+  retries: number;
+}
+
+export interface RegistryClient {
+  /** Normalises `ref` and pins it: a tag is resolved once per client; a digest is fetched and verified. */
+  resolve(ref: string | ImageReference): Promise<ResolvedImage>;
+  /** The image manifests an index lists (BuildKit attestation manifests excluded); [] for a single image. */
+  platformManifests(ref: string | ImageReference, digest: string): Promise<PlatformManifest[]>;
+  /** The manifest for `platform` from an index at `digest`, or the digest itself for a single image. */
+  selectPlatform(ref: string | ImageReference, digest: string, platform: Platform): Promise<ResolvedImage>;
+  /** Signatures, attestations, bundles and unsigned evidence attached to `digest`. */
+  attachments(reference: ImageReference, digest: string): Promise<Attachments>;
+  /** The store serving a registry host (mirror mapping applied). */
+  storeFor(registry: string): ImageStore;
+  stats(): RegistryStats;
+}
