@@ -38,6 +38,8 @@ export interface SignerSpec {
 export type SbomFormat = 'spdx' | 'cyclonedx';
 
 export interface ImageRule {
+  /** Optional name used in reports; default `images[<index>]`. */
+  name?: string;
   /** Globs over the normalised repository (`*` within a path segment, `**` across segments). */
   match: string[];
   signature?: { signers: string[] };

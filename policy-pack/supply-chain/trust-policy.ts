@@ -1,0 +1,360 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseReference, repositoryName } from '../registry/reference';
+import { anchoredRegExp } from './anchored-regexp';
+import { PolicyError, type PolicyProblem } from './policy-error';
+import { compileRepositoryGlobs, type RepositoryMatcher } from './repository-glob';
+import type { ResolvedSigner } from './sigstore';
+import schema from './trust-policy.schema.json';
+import type { Exemption, ImageRule, KeySigner, TrustPolicy } from './types';
+
+/**
+ * The trust policy, parsed, validated and resolved: key files read into PEM, regular expressions and
+ * globs compiled, signer references checked. Everything the document could get wrong is reported at
+ * load time (as one PolicyError listing every problem), so verification never meets a broken policy.
+ */
+
+/** The rule that applies to a repository, with a name for reports. */
+export interface MatchedRule {
+  index: number;
+  /** `name` from the document, else `images[<index>]`. */
+  name: string;
+  rule: ImageRule;
+}
+
+/** An exemption that names the image's digest; `expired` ones no longer allow anything. */
+export interface ExemptionMatch {
+  exemption: Exemption;
+  expired: boolean;
+  /** The instant the exemption stops working. */
+  expiresAt: Date;
+}
+
+/** Where the Sigstore trust material comes from. */
+export type TrustedRootSource =
+  { kind: 'embedded'; name: 'public-good' } | { kind: 'file'; path: string; json: Record<string, unknown> };
+
+export interface ResolvedTrustPolicy extends TrustPolicy {
+  /** Directory relative paths (publicKeyFile, trustedRoot.file) were resolved against. */
+  readonly baseDir: string;
+  /** Every signer of the document, with key PEM read. */
+  readonly resolvedSigners: Readonly<Record<string, ResolvedSigner>>;
+  readonly trustedRootSource: TrustedRootSource;
+  /** The first rule whose globs match the normalised repository (`registry/path`), if any. */
+  ruleFor(repository: string): MatchedRule | undefined;
+  /** The exemption naming exactly this repository and digest, expired or not. */
+  exemptionFor(repository: string, digest: string, now: Date): ExemptionMatch | undefined;
+}
+
+export interface ParseTrustPolicyOptions {
+  /** Directory that relative `publicKeyFile` / `trustedRoot.file` paths are resolved against. */
+  baseDir: string;
+  /** Name of the document in error messages (the file path). */
+  source?: string;
+}
+
+let compiledSchema: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  // allErrors: the user gets every problem in one pass rather than one per run.
+  compiledSchema ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  return compiledSchema;
+}
+
+function schemaProblems(errors: ErrorObject[] | null | undefined): PolicyProblem[] {
+  return (errors ?? [])
+    .filter((e) => !['oneOf', 'anyOf', 'allOf', 'if'].includes(e.keyword) || (errors ?? []).length === 1)
+    .map((e) => ({
+      code: 'POLICY_SCHEMA' as const,
+      path: e.instancePath,
+      message: `${e.message ?? 'is not valid'}${describeParams(e)}`,
+    }));
+}
+
+function describeParams(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  if (typeof p.additionalProperty === 'string') return ` (unexpected "${p.additionalProperty}")`;
+  if (Array.isArray(p.allowedValues)) return ` (one of ${p.allowedValues.map(String).join(', ')})`;
+  if (p.allowedValue !== undefined) return ` (${JSON.stringify(p.allowedValue)})`;
+  return '';
+}
+
+function parseDocument(input: string, source: string): unknown {
+  try {
+    // JSON is YAML 1.2, so one parser serves both. uniqueKeys: a duplicated key would otherwise
+    // silently drop a signer or a rule; maxAliasCount bounds alias expansion ("billion laughs").
+    return parseYaml(input.replace(/^\uFEFF/, ''), {
+      uniqueKeys: true,
+      prettyErrors: true,
+      maxAliasCount: 100,
+    }) as unknown;
+  } catch (e) {
+    const message = e instanceof YAMLParseError ? e.message : String(e);
+    throw new PolicyError([{ code: 'POLICY_SYNTAX', path: '', message }], source);
+  }
+}
+
+const ALLOWED_EC_CURVES = new Set(['prime256v1', 'secp384r1']);
+const MIN_RSA_BITS = 2048;
+
+function checkPublicKey(pem: string): string | undefined {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch (e) {
+    return `is not a PEM public key (${(e as Error).message})`;
+  }
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (type === 'ec') {
+    return ALLOWED_EC_CURVES.has(details.namedCurve ?? '')
+      ? undefined
+      : `uses EC curve ${details.namedCurve ?? 'unknown'}; ECDSA keys must be P-256 or P-384`;
+  }
+  if (type === 'ed25519') return undefined;
+  if (type === 'rsa' || type === 'rsa-pss') {
+    return (details.modulusLength ?? 0) >= MIN_RSA_BITS
+      ? undefined
+      : `is a ${details.modulusLength ?? '?'}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`;
+  }
+  return `is a ${type ?? 'unknown'} key; allowed: ECDSA P-256/P-384, Ed25519, RSA`;
+}
+
+function resolveKey(
+  name: string,
+  spec: KeySigner,
+  baseDir: string,
+  problems: PolicyProblem[],
+): { publicKeyPem: string; requireTransparencyLog: boolean } | undefined {
+  const at = `/signers/${name}/key`;
+  let pem = spec.publicKey;
+  if (spec.publicKeyFile !== undefined) {
+    const file = path.resolve(baseDir, spec.publicKeyFile);
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch (e) {
+      problems.push({
+        code: 'POLICY_KEY_FILE_UNREADABLE',
+        path: `${at}/publicKeyFile`,
+        message: `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      });
+      return undefined;
+    }
+  }
+  if (pem === undefined) return undefined;
+  const bad = checkPublicKey(pem);
+  if (bad !== undefined) {
+    problems.push({
+      code: 'POLICY_BAD_KEY',
+      path: `${at}/${spec.publicKeyFile !== undefined ? 'publicKeyFile' : 'publicKey'}`,
+      message: `the key of signer "${name}" ${bad}`,
+    });
+    return undefined;
+  }
+  return { publicKeyPem: pem, requireTransparencyLog: spec.requireTransparencyLog ?? true };
+}
+
+function checkRegExp(pattern: string | undefined, at: string, problems: PolicyProblem[]): void {
+  if (pattern === undefined) return;
+  try {
+    anchoredRegExp(pattern);
+  } catch (e) {
+    problems.push({ code: 'POLICY_BAD_REGEXP', path: at, message: (e as Error).message });
+  }
+}
+
+/** End of the named day (UTC) for a date, or the instant for a date-time; undefined when not a real date. */
+export function exemptionExpiry(expires: string): Date | undefined {
+  const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(expires);
+  if (dateOnly) {
+    const [y, m, d] = [Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3])];
+    const start = Date.UTC(y, m - 1, d);
+    const check = new Date(start);
+    // Date.UTC rolls 2026-02-30 over to March: reject dates that do not exist.
+    if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) {
+      return undefined;
+    }
+    return new Date(start + 24 * 3600 * 1000 - 1);
+  }
+  const t = Date.parse(expires);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+interface CompiledExemption {
+  exemption: Exemption;
+  repository: string;
+  digest: string;
+  expiresAt: Date;
+}
+
+function compileExemptions(exemptions: Exemption[], problems: PolicyProblem[]): CompiledExemption[] {
+  const out: CompiledExemption[] = [];
+  exemptions.forEach((exemption, i) => {
+    const at = `/exemptions/${i}`;
+    const expiresAt = exemptionExpiry(exemption.expires);
+    if (expiresAt === undefined) {
+      problems.push({
+        code: 'POLICY_BAD_EXEMPTION',
+        path: `${at}/expires`,
+        message: `"${exemption.expires}" is not a real date`,
+      });
+    }
+    let repository: string | undefined;
+    let digest: string | undefined;
+    try {
+      const ref = parseReference(exemption.image);
+      repository = repositoryName(ref);
+      digest = ref.digest;
+    } catch (e) {
+      problems.push({ code: 'POLICY_BAD_EXEMPTION', path: `${at}/image`, message: (e as Error).message });
+    }
+    if (repository !== undefined && digest !== undefined && expiresAt !== undefined) {
+      out.push({ exemption, repository, digest, expiresAt });
+    }
+  });
+  return out;
+}
+
+function checkRuleReferences(policy: TrustPolicy, problems: PolicyProblem[]): void {
+  const known = new Set(Object.keys(policy.signers));
+  policy.images.forEach((rule, i) => {
+    const refs: [string, string[] | undefined][] = [
+      ['signature/signers', rule.signature?.signers],
+      ['sbom/signers', rule.sbom?.signers],
+      ['provenance/signers', rule.provenance?.signers],
+      ['reproducible/rebuilders', rule.reproducible?.rebuilders],
+    ];
+    for (const [where, names] of refs) {
+      (names ?? []).forEach((n, j) => {
+        if (!known.has(n)) {
+          problems.push({
+            code: 'POLICY_UNKNOWN_SIGNER',
+            path: `/images/${i}/${where}/${j}`,
+            message: `"${n}" is not defined under signers (defined: ${[...known].join(', ')})`,
+          });
+        }
+      });
+    }
+    const r = rule.reproducible;
+    if (r !== undefined && r.threshold > new Set(r.rebuilders).size) {
+      problems.push({
+        code: 'POLICY_BAD_THRESHOLD',
+        path: `/images/${i}/reproducible/threshold`,
+        message: `threshold ${r.threshold} can never be met by ${new Set(r.rebuilders).size} distinct rebuilder(s)`,
+      });
+    }
+    checkRegExp(rule.provenance?.builderIdRegExp, `/images/${i}/provenance/builderIdRegExp`, problems);
+  });
+}
+
+function compileRules(policy: TrustPolicy, problems: PolicyProblem[]): RepositoryMatcher[] {
+  return policy.images.map((rule, i) => {
+    try {
+      return compileRepositoryGlobs(rule.match);
+    } catch (e) {
+      problems.push({ code: 'POLICY_BAD_GLOB', path: `/images/${i}/match`, message: (e as Error).message });
+      return () => false;
+    }
+  });
+}
+
+function resolveTrustedRoot(
+  policy: TrustPolicy,
+  baseDir: string,
+  problems: PolicyProblem[],
+): TrustedRootSource {
+  const file = policy.trustedRoot?.file;
+  if (file === undefined) return { kind: 'embedded', name: 'public-good' };
+  const p = path.resolve(baseDir, file);
+  try {
+    const json = JSON.parse(readFileSync(p, 'utf8')) as unknown;
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new Error('not a JSON object');
+    return { kind: 'file', path: p, json: json as Record<string, unknown> };
+  } catch (e) {
+    problems.push({
+      code: 'POLICY_TRUSTED_ROOT_UNREADABLE',
+      path: '/trustedRoot/file',
+      message: `cannot read trusted_root.json at ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    });
+    return { kind: 'embedded', name: 'public-good' };
+  }
+}
+
+/**
+ * Parses (YAML or JSON text, or an already parsed object), validates against trust-policy.schema.json
+ * and resolves a trust policy. Throws one PolicyError listing every problem.
+ */
+export function parseTrustPolicy(input: string | object, opts: ParseTrustPolicyOptions): ResolvedTrustPolicy {
+  const source = opts.source ?? 'trust policy';
+  const doc = typeof input === 'string' ? parseDocument(input, source) : input;
+  const validate = schemaValidator();
+  if (!validate(doc)) throw new PolicyError(schemaProblems(validate.errors), source);
+  // The schema guarantees the shape; copy so that later mutation of the caller's object changes nothing.
+  const policy = structuredClone(doc) as unknown as TrustPolicy;
+
+  const problems: PolicyProblem[] = [];
+  const resolvedSigners: Record<string, ResolvedSigner> = {};
+  for (const [name, spec] of Object.entries(policy.signers)) {
+    if (spec.keyless !== undefined) {
+      const k = spec.keyless;
+      checkRegExp(k.issuerRegExp, `/signers/${name}/keyless/issuerRegExp`, problems);
+      checkRegExp(k.subjectRegExp, `/signers/${name}/keyless/subjectRegExp`, problems);
+      resolvedSigners[name] = { name, keyless: k };
+    } else if (spec.key !== undefined) {
+      const key = resolveKey(name, spec.key, opts.baseDir, problems);
+      if (key !== undefined) resolvedSigners[name] = { name, key };
+    }
+  }
+  checkRuleReferences(policy, problems);
+  const matchers = compileRules(policy, problems);
+  const exemptions = compileExemptions(policy.exemptions ?? [], problems);
+  const trustedRootSource = resolveTrustedRoot(policy, opts.baseDir, problems);
+  if (problems.length > 0) throw new PolicyError(problems, source);
+
+  return {
+    ...policy,
+    baseDir: opts.baseDir,
+    resolvedSigners,
+    trustedRootSource,
+    ruleFor(repository: string): MatchedRule | undefined {
+      const index = matchers.findIndex((m) => m(repository));
+      const rule = policy.images[index];
+      if (rule === undefined) return undefined;
+      return { index, name: rule.name ?? `images[${index}]`, rule };
+    },
+    exemptionFor(repository: string, digest: string, now: Date): ExemptionMatch | undefined {
+      const repo = repository.toLowerCase();
+      const hit = exemptions.find((e) => e.repository === repo && e.digest === digest);
+      if (hit === undefined) return undefined;
+      return {
+        exemption: hit.exemption,
+        expiresAt: hit.expiresAt,
+        expired: now.getTime() > hit.expiresAt.getTime(),
+      };
+    },
+  };
+}
+
+/** Reads a policy file (YAML or JSON); relative paths inside it resolve against its directory. */
+export function loadTrustPolicyFile(file: string): ResolvedTrustPolicy {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new PolicyError(
+      [
+        {
+          code: 'POLICY_UNREADABLE',
+          path: '',
+          message: `cannot read ${abs} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        },
+      ],
+      abs,
+    );
+  }
+  return parseTrustPolicy(text, { baseDir: path.dirname(abs), source: abs });
+}
