@@ -1,0 +1,486 @@
+import type { Exemption, ImageRule, KeylessSigner, SbomFormat } from '../../policy-pack/supply-chain/types';
+import { KyvernoRenderError } from './errors';
+import { clusterPolicyImageReferences, imageRegexForExemption, imageRegexForGlobs } from './image-patterns';
+import { PROVENANCE_PREDICATE_TYPES, REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from './predicate-types';
+import { signersByName, type RenderableSigner, type RenderableTrustPolicy } from './renderable-policy';
+
+/**
+ * Renders the admission-time twin of the deploy-time gate: the Kyverno policies that require, for every
+ * image a Pod runs, the same signers, SBOM, provenance and rebuild quorum as the trust policy the pack
+ * enforces. Pure: plain data in, plain Kubernetes objects out.
+ */
+
+export type KyvernoPolicyKind = 'ImageValidatingPolicy' | 'ClusterPolicy';
+
+/** Namespaces whose Pods Kubernetes and GKE manage themselves; never Kyverno's business. */
+export const SYSTEM_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+export interface KyvernoRenderOptions {
+  /**
+   * Which policy types to render. Default `['ImageValidatingPolicy']`: the CEL policy expresses the trust
+   * policy exactly. `ClusterPolicy` (verifyImages) cannot express alternatives between predicate types,
+   * so it requires the FIRST SBOM format and SLSA provenance v1 only: stricter than the pack, never weaker.
+   */
+  kinds?: readonly KyvernoPolicyKind[];
+  /** Namespaces excluded from admission checks. Default SYSTEM_NAMESPACES (plus Kyverno's own, added by the component). */
+  excludedNamespaces?: readonly string[];
+  /** Exemptions that expired before this instant are left out. Default: now. */
+  now?: Date;
+  /** metadata.name of the rendered policies. Default `trustops-image-verification`. */
+  name?: string;
+}
+
+export interface KubernetesObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+export const IVP_API_VERSION = 'policies.kyverno.io/v1';
+export const CLUSTER_POLICY_API_VERSION = 'kyverno.io/v1';
+const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
+const CONTAINER_KINDS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+
+/** Annotation keys that record, on the rendered policy, which trust-policy requirement each part enforces. */
+export const ANNOTATIONS = {
+  source: 'trustops.dev/rendered-from',
+  nextExemptionExpiry: 'trustops.dev/next-exemption-expiry',
+} as const;
+
+export function renderKyvernoPolicies(
+  policy: RenderableTrustPolicy,
+  options: KyvernoRenderOptions = {},
+): KubernetesObject[] {
+  const signers = signersByName(policy);
+  for (const [i, rule] of policy.images.entries()) {
+    for (const name of signerNamesOf(rule)) {
+      if (!signers.has(name)) {
+        throw new KyvernoRenderError(
+          'UNKNOWN_SIGNER',
+          `images[${i}] names signer "${name}", which the trust policy does not define`,
+        );
+      }
+    }
+  }
+  if (policy.images.length === 0 && policy.unmatchedImages === 'allow') {
+    throw new KyvernoRenderError(
+      'EMPTY_POLICY',
+      'the trust policy has no image rules and allows unmatched images: nothing to enforce',
+    );
+  }
+  const exemptions = activeExemptions(policy.exemptions ?? [], options.now ?? new Date());
+  const ctx: RenderContext = {
+    policy,
+    signers,
+    exemptions,
+    excludedNamespaces: [...new Set(options.excludedNamespaces ?? SYSTEM_NAMESPACES)],
+    name: options.name ?? 'trustops-image-verification',
+  };
+  const kinds = options.kinds ?? ['ImageValidatingPolicy'];
+  return kinds.map((k) =>
+    k === 'ImageValidatingPolicy' ? renderImageValidatingPolicy(ctx) : renderClusterPolicy(ctx),
+  );
+}
+
+interface RenderContext {
+  policy: RenderableTrustPolicy;
+  signers: Map<string, RenderableSigner>;
+  exemptions: Exemption[];
+  excludedNamespaces: string[];
+  name: string;
+}
+
+export function signerNamesOf(rule: ImageRule): string[] {
+  return [
+    ...(rule.signature?.signers ?? []),
+    ...(rule.sbom?.signers ?? []),
+    ...(rule.provenance?.signers ?? []),
+    ...(rule.reproducible?.rebuilders ?? []),
+  ];
+}
+
+/** End of an exemption's validity: a bare date lasts to the end of that day, UTC. */
+function exemptionEnd(expires: string): number {
+  return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T23:59:59.999Z`) : Date.parse(expires);
+}
+
+function activeExemptions(exemptions: readonly Exemption[], now: Date): Exemption[] {
+  // An unparsable date is treated as expired: an exemption never widens by accident.
+  return exemptions.filter((e) => {
+    const end = exemptionEnd(e.expires);
+    return Number.isFinite(end) && end >= now.getTime();
+  });
+}
+
+function metadata(ctx: RenderContext): KubernetesObject['metadata'] {
+  const annotations: Record<string, string> = {
+    [ANNOTATIONS.source]: 'trustops trust policy (trustops.dev/v1alpha1 TrustPolicy)',
+  };
+  const ends = ctx.exemptions.map((e) => exemptionEnd(e.expires)).sort((a, b) => a - b);
+  if (ends.length > 0) {
+    // Kyverno cannot expire an exemption by itself: re-render (pulumi up) before this instant.
+    annotations[ANNOTATIONS.nextExemptionExpiry] = new Date(ends[0]!).toISOString();
+  }
+  return { name: ctx.name, labels: { 'app.kubernetes.io/managed-by': 'trustops' }, annotations };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ImageValidatingPolicy (CEL): exact semantics, first matching rule applies as in the pack.
+
+/** A CEL single-quoted string literal. */
+function cel(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** A CEL identifier for a signer (attestor names are read as `attestors.<name>`). */
+function attestorId(index: number, name: string): string {
+  return `s${index}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** `check` must hold for every image of every container kind that passes `filter`. */
+function everyImage(filter: string, check: string): string {
+  return CONTAINER_KINDS.map(
+    (k) => `(!has(images.${k}) || images.${k}.filter(image, ${filter}).all(image, ${check}))`,
+  ).join(' && ');
+}
+
+function keylessIdentity(k: KeylessSigner): Record<string, string> {
+  const id: Record<string, string> = {};
+  // The trust policy's regular expressions are anchored; Kyverno's (Go regexp) are not.
+  if (k.issuer !== undefined) id.issuer = k.issuer;
+  if (k.issuerRegExp !== undefined) id.issuerRegExp = `^(?:${k.issuerRegExp})$`;
+  if (k.subject !== undefined) id.subject = k.subject;
+  if (k.subjectRegExp !== undefined) id.subjectRegExp = `^(?:${k.subjectRegExp})$`;
+  return id;
+}
+
+/**
+ * Kyverno checks the GitHub-specific Fulcio extensions by name. The trust policy's claims map onto them
+ * only for GitHub repositories; anything else cannot be rendered faithfully, so rendering refuses.
+ */
+function additionalExtensions(signer: RenderableSigner): Record<string, string> | undefined {
+  const claims = signer.keyless?.claims;
+  if (!claims) return undefined;
+  const ext: Record<string, string> = {};
+  if (claims.sourceRepositoryURI !== undefined) {
+    const m = /^https:\/\/github\.com\/([^/]+\/[^/]+)$/.exec(claims.sourceRepositoryURI);
+    if (!m) {
+      throw new KyvernoRenderError(
+        'NOT_EXPRESSIBLE',
+        `signer "${signer.name}": claim sourceRepositoryURI "${claims.sourceRepositoryURI}" is not a GitHub repository URL; Kyverno can only check githubWorkflowRepository`,
+      );
+    }
+    ext.githubWorkflowRepository = m[1]!;
+  }
+  if (claims.sourceRepositoryRef !== undefined) ext.githubWorkflowRef = claims.sourceRepositoryRef;
+  for (const unsupported of ['buildSignerURI', 'runnerEnvironment'] as const) {
+    if (claims[unsupported] !== undefined) {
+      throw new KyvernoRenderError(
+        'NOT_EXPRESSIBLE',
+        `signer "${signer.name}": claim ${unsupported} has no Kyverno certificate-extension check; constrain the subject instead`,
+      );
+    }
+  }
+  return ext;
+}
+
+function ivpAttestor(id: string, signer: RenderableSigner): Record<string, unknown> {
+  if (signer.key) {
+    return {
+      name: id,
+      cosign: {
+        key: { data: signer.key.publicKeyPem },
+        // A key signer has no certificate, hence no SCT; the transparency log stays required unless the
+        // trust policy opted this signer out.
+        ctlog: signer.key.requireTransparencyLog
+          ? { url: PUBLIC_REKOR, insecureIgnoreSCT: true }
+          : { insecureIgnoreTlog: true, insecureIgnoreSCT: true },
+      },
+    };
+  }
+  if (!signer.keyless) {
+    throw new KyvernoRenderError(
+      'NOT_EXPRESSIBLE',
+      `signer "${signer.name}" has neither a key nor a keyless identity`,
+    );
+  }
+  const ext = additionalExtensions(signer);
+  return {
+    name: id,
+    cosign: {
+      keyless: {
+        identities: [keylessIdentity(signer.keyless)],
+        ...(ext ? { additionalExtensions: ext } : {}),
+      },
+      ctlog: { url: PUBLIC_REKOR },
+    },
+  };
+}
+
+function sbomFormats(rule: ImageRule): SbomFormat[] {
+  return rule.sbom?.formats && rule.sbom.formats.length > 0 ? rule.sbom.formats : ['spdx', 'cyclonedx'];
+}
+
+function provenanceAttestationName(type: string): string {
+  return type.endsWith('/v1') ? 'provenance_slsa_v1' : 'provenance_slsa_v02';
+}
+
+/** CEL over the provenance payload `p` (an in-toto statement) of the given SLSA version. */
+function provenanceConstraints(rule: ImageRule, type: string, p: string): string[] {
+  const v1 = type.endsWith('/v1');
+  const builder = v1 ? `${p}.predicate.runDetails.builder.id` : `${p}.predicate.builder.id`;
+  const out: string[] = [];
+  const prov = rule.provenance!;
+  if (prov.builderId !== undefined) out.push(`${builder} == ${cel(prov.builderId)}`);
+  if (prov.builderIdRegExp !== undefined)
+    out.push(`${builder}.matches(${cel(`^(?:${prov.builderIdRegExp})$`)})`);
+  if (prov.sourceRepository !== undefined) {
+    out.push(
+      v1
+        ? `${p}.predicate.buildDefinition.externalParameters.workflow.repository == ${cel(prov.sourceRepository)}`
+        : `(${p}.predicate.invocation.configSource.uri == ${cel(prov.sourceRepository)} || ${p}.predicate.invocation.configSource.uri.startsWith(${cel(`git+${prov.sourceRepository}@`)}))`,
+    );
+  }
+  return out;
+}
+
+interface Validation {
+  expression: string;
+  message: string;
+  reason: 'Forbidden';
+}
+
+function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
+  const { policy, signers } = ctx;
+  const used = [...new Set(policy.images.flatMap(signerNamesOf))];
+  const ids = new Map(used.map((name, i) => [name, attestorId(i, name)]));
+  const attestorList = (names: readonly string[]): string =>
+    `[${names.map((n) => `attestors.${ids.get(n)!}`).join(', ')}]`;
+
+  const exemptionFilter =
+    ctx.exemptions.length === 0
+      ? 'true'
+      : `!(${ctx.exemptions.map((e) => `image.matches(${cel(imageRegexForExemption(e.image))})`).join(' || ')})`;
+  const ruleRegex = policy.images.map((r) => imageRegexForGlobs(r.match));
+  const matchesRule = (i: number): string => `image.matches(${cel(ruleRegex[i]!)})`;
+  // The first rule whose globs match applies, as in the pack.
+  const appliesFilter = (i: number): string =>
+    [exemptionFilter, matchesRule(i), ...ruleRegex.slice(0, i).map((_, j) => `!${matchesRule(j)}`)].join(
+      ' && ',
+    );
+
+  const attestations: { name: string; intoto: { type: string } }[] = [];
+  const addAttestation = (name: string, type: string): void => {
+    if (!attestations.some((a) => a.name === name)) attestations.push({ name, intoto: { type } });
+  };
+  const validations: Validation[] = [];
+  const add = (expression: string, message: string): void => {
+    validations.push({ expression, message, reason: 'Forbidden' });
+  };
+
+  add(
+    everyImage(exemptionFilter, `image.matches(${cel('@sha256:[a-f0-9]{64}$')})`),
+    'trust policy requirement "digest": every image must be referenced by digest (repository@sha256:...), found a tag-only reference',
+  );
+  if (policy.unmatchedImages !== 'allow' && ruleRegex.length > 0) {
+    add(
+      everyImage(exemptionFilter, ruleRegex.map((_, i) => matchesRule(i)).join(' || ')),
+      'trust policy requirement "policy": an image matches no rule of the trust policy and unmatchedImages is "block"',
+    );
+  } else if (policy.unmatchedImages !== 'allow') {
+    add(
+      everyImage(exemptionFilter, 'false'),
+      'trust policy requirement "policy": no rule matches any image and unmatchedImages is "block"',
+    );
+  }
+
+  for (const [i, rule] of policy.images.entries()) {
+    const where = `images[${i}] (${rule.match.join(', ')})`;
+    const applies = appliesFilter(i);
+    if (rule.signature) {
+      add(
+        everyImage(applies, `verifyImageSignatures(image, ${attestorList(rule.signature.signers)}) > 0`),
+        `${where}: requirement "signature": expected a signature by one of [${rule.signature.signers.join(', ')}]`,
+      );
+    }
+    if (rule.sbom) {
+      const formats = sbomFormats(rule);
+      for (const f of formats) addAttestation(`sbom_${f}`, SBOM_PREDICATE_TYPES[f]);
+      const anyFormat = formats
+        .map(
+          (f) =>
+            `verifyAttestationSignatures(image, attestations.sbom_${f}, ${attestorList(rule.sbom!.signers)}) > 0`,
+        )
+        .join(' || ');
+      add(
+        everyImage(applies, `(${anyFormat})`),
+        `${where}: requirement "sbom": expected a ${formats.join(' or ')} SBOM attestation signed by one of [${rule.sbom.signers.join(', ')}]`,
+      );
+    }
+    if (rule.provenance) {
+      const alternatives = PROVENANCE_PREDICATE_TYPES.map((type) => {
+        const name = provenanceAttestationName(type);
+        addAttestation(name, type);
+        const verified = `verifyAttestationSignatures(image, attestations.${name}, ${attestorList(rule.provenance!.signers)}) > 0`;
+        const constraints = provenanceConstraints(rule, type, `extractPayload(image, attestations.${name})`);
+        return `(${[verified, ...constraints].join(' && ')})`;
+      });
+      const c = rule.provenance;
+      const constraintText = [
+        c.builderId && `builder ${c.builderId}`,
+        c.builderIdRegExp && `builder matching ^(?:${c.builderIdRegExp})$`,
+        c.sourceRepository && `source ${c.sourceRepository}`,
+      ].filter(Boolean);
+      add(
+        everyImage(applies, alternatives.join(' || ')),
+        `${where}: requirement "provenance": expected SLSA provenance signed by one of [${c.signers.join(', ')}]${
+          constraintText.length ? ` with ${constraintText.join(', ')}` : ''
+        }`,
+      );
+    }
+    if (rule.reproducible) {
+      addAttestation('rebuild_vsa', REBUILD_PREDICATE_TYPE);
+      const r = rule.reproducible;
+      add(
+        everyImage(
+          applies,
+          `verifyAttestationSignatures(image, attestations.rebuild_vsa, ${attestorList(r.rebuilders)}) >= ${r.threshold} && extractPayload(image, attestations.rebuild_vsa).predicate.verificationResult == 'PASSED'`,
+        ),
+        `${where}: requirement "reproducible": expected rebuild verification summaries (PASSED) from at least ${r.threshold} of [${r.rebuilders.join(', ')}]`,
+      );
+    }
+  }
+
+  const spec: Record<string, unknown> = {
+    validationActions: ['Deny'],
+    failurePolicy: 'Fail',
+    matchConstraints: {
+      resourceRules: [
+        { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
+      ],
+      namespaceSelector: {
+        matchExpressions: [
+          { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ctx.excludedNamespaces },
+        ],
+      },
+    },
+    // Every image is in scope; which rule applies is decided in CEL exactly as the pack decides it.
+    matchImageReferences: [{ glob: '*' }],
+    // Enforcement lives in the validations: `required` would also demand a verification of exempted images.
+    validationConfigurations: { mutateDigest: false, verifyDigest: true, required: false },
+    attestors: used.map((name) => ivpAttestor(ids.get(name)!, signers.get(name)!)),
+    validations,
+  };
+  if (attestations.length > 0) spec.attestations = attestations;
+  return { apiVersion: IVP_API_VERSION, kind: 'ImageValidatingPolicy', metadata: metadata(ctx), spec };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// ClusterPolicy (verifyImages): the widely deployed form; see KyvernoRenderOptions.kinds for its limits.
+
+function clusterPolicyEntry(signer: RenderableSigner): Record<string, unknown> {
+  if (signer.key) {
+    return {
+      keys: {
+        publicKeys: signer.key.publicKeyPem,
+        rekor: signer.key.requireTransparencyLog
+          ? { url: PUBLIC_REKOR }
+          : { url: PUBLIC_REKOR, ignoreTlog: true },
+        ctlog: { ignoreSCT: true },
+      },
+    };
+  }
+  if (!signer.keyless) {
+    throw new KyvernoRenderError(
+      'NOT_EXPRESSIBLE',
+      `signer "${signer.name}" has neither a key nor a keyless identity`,
+    );
+  }
+  const ext = additionalExtensions(signer);
+  return {
+    keyless: {
+      ...keylessIdentity(signer.keyless),
+      rekor: { url: PUBLIC_REKOR },
+      ...(ext ? { additionalExtensions: ext } : {}),
+    },
+  };
+}
+
+function attestorSet(ctx: RenderContext, names: readonly string[], count: number): Record<string, unknown> {
+  return { count, entries: names.map((n) => clusterPolicyEntry(ctx.signers.get(n)!)) };
+}
+
+function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
+  const exempt = ctx.exemptions.map((e) => e.image);
+  const rules = ctx.policy.images.map((rule, i) => {
+    const earlier = ctx.policy.images.slice(0, i).flatMap((r) => clusterPolicyImageReferences(r.match));
+    const attestations: Record<string, unknown>[] = [];
+    if (rule.sbom) {
+      attestations.push({
+        name: 'sbom',
+        predicateType: SBOM_PREDICATE_TYPES[sbomFormats(rule)[0]!],
+        attestors: [attestorSet(ctx, rule.sbom.signers, 1)],
+      });
+    }
+    if (rule.provenance) {
+      const p = rule.provenance;
+      const all: Record<string, unknown>[] = [];
+      if (p.builderId !== undefined)
+        all.push({ key: '{{ runDetails.builder.id }}', operator: 'Equals', value: p.builderId });
+      if (p.builderIdRegExp !== undefined) {
+        all.push({
+          key: `{{ regex_match('${`^(?:${p.builderIdRegExp})$`.replace(/'/g, "\\'")}', runDetails.builder.id) }}`,
+          operator: 'Equals',
+          value: true,
+        });
+      }
+      if (p.sourceRepository !== undefined) {
+        all.push({
+          key: '{{ buildDefinition.externalParameters.workflow.repository }}',
+          operator: 'Equals',
+          value: p.sourceRepository,
+        });
+      }
+      attestations.push({
+        name: 'provenance',
+        predicateType: PROVENANCE_PREDICATE_TYPES[0],
+        attestors: [attestorSet(ctx, p.signers, 1)],
+        ...(all.length > 0 ? { conditions: [{ all }] } : {}),
+      });
+    }
+    if (rule.reproducible) {
+      attestations.push({
+        name: 'rebuild',
+        predicateType: REBUILD_PREDICATE_TYPE,
+        // `count` N: at least N distinct rebuilders' entries must verify (Kyverno attestor-set semantics).
+        attestors: [attestorSet(ctx, rule.reproducible.rebuilders, rule.reproducible.threshold)],
+        conditions: [{ all: [{ key: '{{ verificationResult }}', operator: 'Equals', value: 'PASSED' }] }],
+      });
+    }
+    const verify: Record<string, unknown> = {
+      type: 'Cosign',
+      imageReferences: clusterPolicyImageReferences(rule.match),
+      failureAction: 'Enforce',
+      mutateDigest: false,
+      verifyDigest: true,
+      required: true,
+    };
+    const skip = [...exempt, ...earlier];
+    if (skip.length > 0) verify.skipImageReferences = skip;
+    if (rule.signature) verify.attestors = [attestorSet(ctx, rule.signature.signers, 1)];
+    if (attestations.length > 0) verify.attestations = attestations;
+    return {
+      name: `images-${i}`,
+      match: { any: [{ resources: { kinds: ['Pod'] } }] },
+      exclude: { any: [{ resources: { namespaces: ctx.excludedNamespaces } }] },
+      verifyImages: [verify],
+    };
+  });
+  return {
+    apiVersion: CLUSTER_POLICY_API_VERSION,
+    kind: 'ClusterPolicy',
+    metadata: metadata(ctx),
+    spec: { background: false, failurePolicy: 'Fail', webhookTimeoutSeconds: 30, rules },
+  };
+}
