@@ -14,3 +14,23 @@ export {
 } from './reference';
 export { sha256Digest, isSha256Digest, digestToTag } from './digest';
 export { createRegistryClient } from './client';
+export {
+  DEFAULT_TIMEOUTS,
+  DEFAULT_RETRY,
+  DEFAULT_LIMITS,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DISCOVERY,
+} from './client';
+export {
+  defaultCredentials,
+  environmentCredentials,
+  dockerConfigCredentials,
+  chainCredentials,
+  runCredentialHelper,
+  ENV_HOST,
+  ENV_USERNAME,
+  ENV_PASSWORD,
+} from './credentials';
+export { DistributionStore, type DistributionStoreOptions } from './distribution-store';
+export { OciLayoutStore } from './oci-layout-store';
+export { HttpTransport, type TransportOptions } from './transport';

@@ -58,7 +58,8 @@ export interface ReferrerBundle {
 
 /** Evidence found attached but not signed: never counts towards a requirement. */
 export interface UnsignedEvidence {
-  source: 'buildkit' | 'referrer';
+  /** `cosign-sbom`: a `cosign attach sbom` tag (`.sbom`), which cosign does not sign. */
+  source: 'buildkit' | 'referrer' | 'cosign-sbom';
   descriptor: Descriptor;
   predicateType?: string;
 }
@@ -208,4 +209,6 @@ export interface RegistryClient {
   /** The store serving a registry host (mirror mapping applied). */
   storeFor(registry: string): ImageStore;
   stats(): RegistryStats;
+  /** Closes idle keep-alive connections. The client must not be used afterwards. */
+  close(): void;
 }
