@@ -1,14 +1,28 @@
 import { createRegistryClient } from './registry/client';
-import type { RegistryClient, RegistryClientOptions } from './registry/types';
-import type { TrustedRootMaterial } from './supply-chain/sigstore';
-import type { ResolvedTrustPolicy } from './supply-chain/trust-policy';
-import type { ImageVerifier } from './supply-chain/types';
+import { RegistryError } from './registry/errors';
+import { isIndexType } from './registry/media-types';
+import { parseReference, repositoryName } from './registry/reference';
+import type { ImageReference, RegistryClient, RegistryClientOptions, ResolvedImage } from './registry/types';
+import { EvidenceCollector } from './supply-chain/evidence';
+import { RuleEvaluator, type RuleOutcome } from './supply-chain/rule-evaluation';
+import { evidenceKindOf, signerOrderFor } from './supply-chain/signer-order';
+import {
+  type BundleVerifier,
+  createBundleVerifier,
+  embeddedPublicGoodRoot,
+  loadTrustedRoot,
+  type TrustedRootMaterial,
+} from './supply-chain/sigstore';
+import type { MatchedRule, ResolvedTrustPolicy } from './supply-chain/trust-policy';
+import type { ImageVerdict, ImageVerifier } from './supply-chain/types';
+import { assembleVerdict, failedVerdict } from './supply-chain/verdict';
 
 /**
  * The edge wiring of image verification: a registry client fetches manifests and attachments, the pure
  * supply-chain core decides. `verify` never throws: every failure is a blocked verdict whose finding
- * names the code, what was expected, what was found and a hint. Verdicts are cached per digest for the
- * life of the verifier (one process), so a program with many references to one image pays once.
+ * names the code, what was expected, what was found and a hint. Verdicts are cached per repository and
+ * digest for the life of the verifier (one process), so a program with many references to one image
+ * pays once.
  */
 export interface ImageVerifierOptions {
   policy: ResolvedTrustPolicy;
@@ -24,8 +38,247 @@ export function isRegistryClient(r: RegistryClient | RegistryClientOptions): r i
   return typeof (r as Partial<RegistryClient>).resolve === 'function';
 }
 
+/** Which manifests a rule's `platforms` setting puts under verification. */
+interface Subject {
+  digest: string;
+  /** Undefined for the deployed manifest itself. */
+  label?: string;
+  resolved?: ResolvedImage;
+}
+
+class RegistryImageVerifier implements ImageVerifier {
+  private readonly registry: RegistryClient;
+  private readonly now: () => Date;
+  private bundleVerifier: BundleVerifier | undefined;
+  /** Rule verdicts per `repository@digest`; exemptions are applied on every call (the clock moves). */
+  private readonly outcomes = new Map<string, Promise<RuleOutcome[]>>();
+
+  constructor(private readonly opts: ImageVerifierOptions) {
+    this.registry = isRegistryClient(opts.registry) ? opts.registry : createRegistryClient(opts.registry);
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  async verify(image: string): Promise<ImageVerdict> {
+    try {
+      return await this.verifyOrThrow(image);
+    } catch (e) {
+      // Fail closed: whatever went wrong, the image is blocked and the report says why.
+      return failedVerdict(
+        image,
+        'policy',
+        'INTERNAL_ERROR',
+        'verification to complete',
+        e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        'This is a bug in trustops or its inputs; report it with the image reference and the policy.',
+      );
+    }
+  }
+
+  private async verifyOrThrow(image: string): Promise<ImageVerdict> {
+    const policy = this.opts.policy;
+    let ref: ImageReference;
+    try {
+      ref = parseReference(image);
+    } catch (e) {
+      return failedVerdict(
+        image,
+        'registry',
+        'REGISTRY_ERROR',
+        'a valid image reference',
+        (e as Error).message,
+        'Write it as registry/repository[:tag]@sha256:<digest>.',
+      );
+    }
+    const repository = repositoryName(ref);
+    const rule = policy.ruleFor(repository);
+
+    let resolved: ResolvedImage;
+    try {
+      resolved = await this.registry.resolve(ref);
+    } catch (e) {
+      // A digest-pinned reference can still be exempted without reaching the registry.
+      const exemption =
+        ref.digest !== undefined ? policy.exemptionFor(repository, ref.digest, this.now()) : undefined;
+      return failedVerdict(
+        image,
+        'registry',
+        'REGISTRY_ERROR',
+        `${repository} to be readable`,
+        describe(e),
+        registryHint(e),
+        {
+          digest: ref.digest,
+          rule,
+          exemption,
+        },
+      );
+    }
+    const digest = resolved.digest;
+    const exemption = policy.exemptionFor(repository, digest, this.now());
+
+    if (rule === undefined) {
+      const allowUnmatched = policy.unmatchedImages === 'allow';
+      const verdict = assembleVerdict({
+        image,
+        digest,
+        outcomes: [
+          allowUnmatched
+            ? { findings: [], satisfied: [{ requirement: 'policy', by: ['unmatchedImages: allow'] }] }
+            : {
+                findings: [
+                  {
+                    requirement: 'policy',
+                    code: 'NO_MATCHING_RULE',
+                    expected: 'a rule whose match globs cover the repository',
+                    found: `no rule matches ${repository}`,
+                    hint: 'Add a rule for this repository to the trust policy, or deploy an image a rule covers.',
+                  },
+                ],
+                satisfied: [],
+              },
+        ],
+        exemption,
+      });
+      return verdict;
+    }
+
+    const key = `${repository}@${digest}`;
+    let outcomes = this.outcomes.get(key);
+    if (outcomes === undefined) {
+      outcomes = this.evaluate(ref, resolved, rule);
+      this.outcomes.set(key, outcomes);
+    }
+    const settled = await outcomes;
+    // Only settled answers are kept: a registry hiccup or bad trust material is retried next time.
+    if (settled.some((o) => o.findings.some((f) => TRANSIENT.has(f.code)))) this.outcomes.delete(key);
+    return assembleVerdict({ image, digest, rule, outcomes: settled, exemption });
+  }
+
+  private verifier(): BundleVerifier {
+    if (this.bundleVerifier === undefined) {
+      const source = this.opts.policy.trustedRootSource;
+      const trustedRoot =
+        this.opts.trustedRoot ??
+        (source.kind === 'file' ? loadTrustedRoot(source.json, source.path) : embeddedPublicGoodRoot());
+      this.bundleVerifier = createBundleVerifier({
+        trustedRoot,
+        signers: Object.values(this.opts.policy.resolvedSigners),
+      });
+    }
+    return this.bundleVerifier;
+  }
+
+  private async subjects(
+    ref: ImageReference,
+    resolved: ResolvedImage,
+    rule: MatchedRule,
+  ): Promise<Subject[]> {
+    const mode = rule.rule.platforms ?? 'deployed';
+    const deployed: Subject = { digest: resolved.digest, resolved };
+    if (!isIndexType(resolved.manifest.descriptor.mediaType) || mode === 'deployed' || mode === 'index') {
+      return [deployed];
+    }
+    const platforms = await this.registry.platformManifests(ref, resolved.digest);
+    if (platforms.length === 0) {
+      throw new RegistryError('BAD_RESPONSE', `the index ${resolved.digest} lists no platform manifests`);
+    }
+    const each: Subject[] = platforms.map((p) => ({
+      digest: p.descriptor.digest,
+      label: `${p.descriptor.digest} (${p.platform ? platformName(p.platform) : 'unknown platform'})`,
+    }));
+    return mode === 'each' ? each : [deployed, ...each];
+  }
+
+  private async evaluate(
+    ref: ImageReference,
+    resolved: ResolvedImage,
+    rule: MatchedRule,
+  ): Promise<RuleOutcome[]> {
+    let subjects: Subject[];
+    try {
+      subjects = await this.subjects(ref, resolved, rule);
+    } catch (e) {
+      return [registryOutcome(rule, e, resolved.digest)];
+    }
+    let verifier: BundleVerifier;
+    try {
+      verifier = this.verifier();
+    } catch (e) {
+      return [
+        {
+          findings: [
+            {
+              requirement: 'policy',
+              code: 'POLICY_INVALID',
+              expected: 'usable Sigstore trust material (trusted root) and signers',
+              found: describe(e),
+              hint: "Fix the policy's trustedRoot (a valid trusted_root.json) or its signers.",
+              rule: rule.name,
+            },
+          ],
+          satisfied: [],
+        },
+      ];
+    }
+    const collector = new EvidenceCollector(verifier, signerOrderFor(rule.rule), evidenceKindOf);
+    return Promise.all(
+      subjects.map(async (s) => {
+        try {
+          const pinned: ImageReference = {
+            registry: ref.registry,
+            repository: ref.repository,
+            digest: s.digest,
+          };
+          const manifest = s.resolved ?? (await this.registry.resolve(pinned));
+          const attachments = await this.registry.attachments(pinned, s.digest);
+          const evidence = collector.collect({
+            digest: s.digest,
+            manifest: manifest.manifest.bytes,
+            attachments,
+          });
+          return new RuleEvaluator(rule, evidence, s.label).evaluate();
+        } catch (e) {
+          return registryOutcome(rule, e, s.label ?? s.digest);
+        }
+      }),
+    );
+  }
+}
+
+const TRANSIENT: ReadonlySet<string> = new Set(['REGISTRY_ERROR', 'INTERNAL_ERROR', 'POLICY_INVALID']);
+
+function platformName(p: { os: string; architecture: string; variant?: string }): string {
+  return [p.os, p.architecture, p.variant].filter((x) => x !== undefined && x !== '').join('/');
+}
+
+function describe(e: unknown): string {
+  if (e instanceof RegistryError) return `${e.code}: ${e.message}`;
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+function registryHint(e: unknown): string {
+  if (e instanceof RegistryError && (e.code === 'UNAUTHORIZED' || e.code === 'DENIED')) {
+    return 'Log in to the registry (docker login) or set credentials for it.';
+  }
+  return 'Check the reference, network access and --registry-mirror / --insecure-registry settings.';
+}
+
+function registryOutcome(rule: MatchedRule, e: unknown, subject: string): RuleOutcome {
+  return {
+    findings: [
+      {
+        requirement: 'registry',
+        code: e instanceof RegistryError ? 'REGISTRY_ERROR' : 'INTERNAL_ERROR',
+        expected: `the manifest and attachments of ${subject} to be readable`,
+        found: describe(e),
+        hint: registryHint(e),
+        rule: rule.name,
+      },
+    ],
+    satisfied: [],
+  };
+}
+
 export function createImageVerifier(opts: ImageVerifierOptions): ImageVerifier {
-  const registry = isRegistryClient(opts.registry) ? opts.registry : createRegistryClient(opts.registry);
-  void registry;
-  throw new Error('not implemented');
+  return new RegistryImageVerifier(opts);
 }

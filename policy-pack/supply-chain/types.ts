@@ -109,6 +109,10 @@ export interface Finding {
   found: string;
   /** What the user can do. */
   hint: string;
+  /** The rule that applied (`name`, or `images[<index>]`), when one did. */
+  rule?: string;
+  /** The manifest the finding is about when it is not the deployed one (`sha256:… (linux/arm64)`). */
+  subject?: string;
 }
 
 /** The stable, documented verdict for one image. */
@@ -123,7 +127,9 @@ export interface ImageVerdict {
   /** Present when an exemption allowed the image. */
   exemption?: Exemption;
   /** Requirements that were met, with the signer names that satisfied each. */
-  satisfied: { requirement: Requirement; by: string[] }[];
+  satisfied: { requirement: Requirement; by: string[]; subject?: string }[];
+  /** The rule that applied, when one did. */
+  rule?: string;
 }
 
 /** One-method verifier the policy pack and CLI depend on; injected through a factory. */

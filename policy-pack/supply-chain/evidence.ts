@@ -1,0 +1,274 @@
+import type { Attachments, CosignLayer, ReferrerBundle, UnsignedEvidence } from '../registry/types';
+import {
+  type InTotoStatement,
+  parseStatement,
+  peekEnvelope,
+  peekPredicateType,
+  statementNamesDigest,
+  subjectDigests,
+} from './in-toto';
+import { parseSimpleSigning } from './simple-signing';
+import { type BundleVerifier, cosignLayerToBundle, SignatureError, type VerifiedSignature } from './sigstore';
+
+/**
+ * Turns what is attached to one manifest digest into verified evidence. Every signature goes through
+ * the Sigstore layer; every payload is bound to the digest being verified. What fails is kept with the
+ * reason, so a blocked verdict can say what was found. Nothing unsigned is ever promoted to evidence.
+ */
+
+/** cosign v3's image signature in the bundle format: a DSSE statement with this predicate type. */
+export const COSIGN_SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1';
+
+export type EvidenceSource = 'cosign-signature' | 'cosign-attestation' | 'referrer-bundle';
+
+export interface EvidenceOrigin {
+  source: EvidenceSource;
+  /** Digest of the cosign layer or referrer manifest the evidence came from. */
+  descriptor: string;
+}
+
+export interface VerifiedImageSignature {
+  signer: string;
+  identity: string;
+  origin: EvidenceOrigin;
+}
+
+export interface VerifiedStatement {
+  signer: string;
+  identity: string;
+  origin: EvidenceOrigin;
+  statement: InTotoStatement;
+}
+
+/** Why a piece of evidence was rejected; each maps to a verdict code. */
+export type RejectionReason =
+  | 'other-digest' // bound to another image digest (replay, tag swap)
+  | 'untrusted-signer' // valid signature by nobody the policy names
+  | 'bad-signature' // cryptography, certificate, log or timestamp failed
+  | 'malformed'; // not parseable as what it claims to be
+
+export interface RejectedEvidence {
+  kind: 'signature' | 'attestation';
+  origin: EvidenceOrigin;
+  /** For attestations, the (unverified) predicate type, to route the rejection to a requirement. */
+  predicateType?: string;
+  reason: RejectionReason;
+  detail: string;
+}
+
+export interface CollectedEvidence {
+  digest: string;
+  signatures: VerifiedImageSignature[];
+  statements: VerifiedStatement[];
+  rejected: RejectedEvidence[];
+  unsigned: UnsignedEvidence[];
+}
+
+/** What the verifier needs about the manifest being verified. */
+export interface EvidenceSubject {
+  digest: string;
+  /** The manifest bytes (sha256 = digest): the artifact of message-signature bundles. */
+  manifest: Buffer;
+  attachments: Attachments;
+}
+
+/** Signer names to try, most relevant first, for each kind of evidence. */
+export interface SignerOrder {
+  signature: string[];
+  sbom: string[];
+  provenance: string[];
+  vsa: string[];
+  other: string[];
+}
+
+function rejectionOf(e: unknown): { reason: RejectionReason; detail: string } {
+  if (e instanceof SignatureError) {
+    const detail = `${e.code}: ${e.message}`;
+    switch (e.code) {
+      case 'IDENTITY_MISMATCH':
+      case 'SIGNER_UNKNOWN':
+      case 'KEY_MISMATCH':
+        return { reason: 'untrusted-signer', detail };
+      case 'BUNDLE_MALFORMED':
+        return { reason: 'malformed', detail };
+      default:
+        return { reason: 'bad-signature', detail };
+    }
+  }
+  // @sigstore/verify can throw plain TypeErrors on malformed input: a failed verification, never a pass.
+  return { reason: 'bad-signature', detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+}
+
+export class EvidenceCollector {
+  constructor(
+    private readonly verifier: BundleVerifier,
+    private readonly order: SignerOrder,
+    private readonly classify: (predicateType: string | undefined) => keyof SignerOrder,
+  ) {}
+
+  collect(subject: EvidenceSubject): CollectedEvidence {
+    const out: CollectedEvidence = {
+      digest: subject.digest,
+      signatures: [],
+      statements: [],
+      rejected: [],
+      unsigned: [...subject.attachments.unsigned],
+    };
+    for (const layer of subject.attachments.signatures) this.cosignSignature(subject, layer, out);
+    for (const layer of subject.attachments.attestations) this.cosignAttestation(subject, layer, out);
+    for (const referrer of subject.attachments.bundles) this.referrerBundle(subject, referrer, out);
+    return out;
+  }
+
+  private cosignSignature(subject: EvidenceSubject, layer: CosignLayer, out: CollectedEvidence): void {
+    const origin: EvidenceOrigin = { source: 'cosign-signature', descriptor: layer.descriptor.digest };
+    const parsed = parseSimpleSigning(layer.payload);
+    if ('problem' in parsed) {
+      out.rejected.push({ kind: 'signature', origin, reason: 'malformed', detail: parsed.problem });
+      return;
+    }
+    // Cheap check first: a payload for another digest can never count, whoever signed it.
+    if (parsed.payload.manifestDigest !== subject.digest) {
+      out.rejected.push({
+        kind: 'signature',
+        origin,
+        reason: 'other-digest',
+        detail: `the signed payload names ${parsed.payload.manifestDigest}`,
+      });
+      return;
+    }
+    try {
+      const bundle = cosignLayerToBundle(layer, 'signature');
+      const v = this.verifier.verify(bundle, {
+        artifact: layer.payload,
+        allowedSigners: this.order.signature,
+      });
+      out.signatures.push({ signer: v.signer, identity: v.identity, origin });
+    } catch (e) {
+      out.rejected.push({ kind: 'signature', origin, ...rejectionOf(e) });
+    }
+  }
+
+  private cosignAttestation(subject: EvidenceSubject, layer: CosignLayer, out: CollectedEvidence): void {
+    const origin: EvidenceOrigin = { source: 'cosign-attestation', descriptor: layer.descriptor.digest };
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(layer.payload.toString('utf8'));
+    } catch (e) {
+      out.rejected.push({
+        kind: 'attestation',
+        origin,
+        predicateType: layer.annotations.predicateType,
+        reason: 'malformed',
+        detail: `the DSSE envelope is not JSON (${(e as Error).message})`,
+      });
+      return;
+    }
+    let bundle: unknown;
+    try {
+      bundle = cosignLayerToBundle(layer, 'attestation');
+    } catch (e) {
+      const peeked = peekEnvelope(envelope);
+      out.rejected.push({
+        kind: 'attestation',
+        origin,
+        predicateType: peekPredicateType(peeked.payload) ?? layer.annotations.predicateType,
+        ...rejectionOf(e),
+      });
+      return;
+    }
+    this.dsse(subject, envelope, bundle, origin, out);
+  }
+
+  private referrerBundle(subject: EvidenceSubject, referrer: ReferrerBundle, out: CollectedEvidence): void {
+    const origin: EvidenceOrigin = { source: 'referrer-bundle', descriptor: referrer.descriptor.digest };
+    let bundle: { messageSignature?: unknown; dsseEnvelope?: unknown };
+    try {
+      bundle = JSON.parse(referrer.bundle.toString('utf8')) as typeof bundle;
+      if (typeof bundle !== 'object' || bundle === null) throw new Error('not a JSON object');
+    } catch (e) {
+      const predicateType = referrer.descriptor.annotations?.['dev.sigstore.bundle.predicateType'];
+      out.rejected.push({
+        kind: predicateType === undefined ? 'signature' : 'attestation',
+        origin,
+        predicateType,
+        reason: 'malformed',
+        detail: `the bundle is not JSON (${(e as Error).message})`,
+      });
+      return;
+    }
+    if (bundle.dsseEnvelope !== undefined) {
+      this.dsse(subject, bundle.dsseEnvelope, bundle, origin, out);
+      return;
+    }
+    // A message signature over the manifest bytes themselves: the signed digest is the image digest.
+    try {
+      const v = this.verifier.verify(bundle, {
+        artifact: subject.manifest,
+        allowedSigners: this.order.signature,
+      });
+      out.signatures.push({ signer: v.signer, identity: v.identity, origin });
+    } catch (e) {
+      out.rejected.push({ kind: 'signature', origin, ...rejectionOf(e) });
+    }
+  }
+
+  private dsse(
+    subject: EvidenceSubject,
+    envelope: unknown,
+    bundle: unknown,
+    origin: EvidenceOrigin,
+    out: CollectedEvidence,
+  ): void {
+    const peeked = peekEnvelope(envelope);
+    const predicateType = peekPredicateType(peeked.payload);
+    const kind = predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
+    const reject = (reason: RejectionReason, detail: string): void => {
+      out.rejected.push({ kind, origin, predicateType, reason, detail });
+    };
+    // Cheap check on the unverified payload; repeated below on the authenticated one.
+    if (peeked.payload !== undefined) {
+      const pre = parseStatement(peeked.payloadType, peeked.payload);
+      if ('statement' in pre && !statementNamesDigest(pre.statement, subject.digest)) {
+        reject(
+          'other-digest',
+          `the statement's subjects are ${subjectDigests(pre.statement).join(', ') || 'none'}`,
+        );
+        return;
+      }
+    }
+    let verified: VerifiedSignature;
+    try {
+      verified = this.verifier.verify(bundle, { allowedSigners: this.order[this.classify(predicateType)] });
+    } catch (e) {
+      const r = rejectionOf(e);
+      reject(r.reason, r.detail);
+      return;
+    }
+    const parsed = parseStatement(verified.payloadType, verified.payload ?? Buffer.alloc(0));
+    if ('problem' in parsed) {
+      const p = parsed.problem;
+      reject(
+        'malformed',
+        p.kind === 'payload-type'
+          ? `DSSE payloadType is ${p.found}, not application/vnd.in-toto+json`
+          : p.detail,
+      );
+      return;
+    }
+    if (!statementNamesDigest(parsed.statement, subject.digest)) {
+      reject('other-digest', `the statement's subjects are ${subjectDigests(parsed.statement).join(', ')}`);
+      return;
+    }
+    if (parsed.statement.predicateType === COSIGN_SIGN_PREDICATE) {
+      out.signatures.push({ signer: verified.signer, identity: verified.identity, origin });
+      return;
+    }
+    out.statements.push({
+      signer: verified.signer,
+      identity: verified.identity,
+      origin,
+      statement: parsed.statement,
+    });
+  }
+}

@@ -1,0 +1,350 @@
+import type { CollectedEvidence, RejectedEvidence, VerifiedStatement } from './evidence';
+import {
+  isProvenancePredicate,
+  parseProvenance,
+  provenanceConstraintProblem,
+  type Provenance,
+} from './provenance';
+import { sameSource, SLSA_VSA_V1, vsaProblem } from './provenance';
+import { checkSbom, sbomFormatOf } from './sbom';
+import type { MatchedRule } from './trust-policy';
+import type { Finding, ImageVerdict, Requirement, SbomFormat, VerificationCode } from './types';
+
+/**
+ * Applies one rule to the evidence collected for one manifest: one finding per unmet requirement (the
+ * most telling code, with everything that was found), and for each met requirement the signers that
+ * met it. Pure: no I/O, no cryptography (the evidence is already verified).
+ */
+
+export interface RuleOutcome {
+  findings: Finding[];
+  satisfied: ImageVerdict['satisfied'];
+}
+
+const MAX_LISTED = 6;
+
+function short(digest: string): string {
+  return digest.length > 19 ? `${digest.slice(0, 19)}…` : digest;
+}
+
+function describeRejection(r: RejectedEvidence): string {
+  return `${r.origin.source} ${short(r.origin.descriptor)}: ${r.detail}`;
+}
+
+function list(items: string[]): string {
+  if (items.length === 0) return '';
+  const shown = items.slice(0, MAX_LISTED).join('; ');
+  return items.length > MAX_LISTED ? `${shown}; and ${items.length - MAX_LISTED} more` : shown;
+}
+
+/** The most telling code among rejections: replay beats identity beats cryptography beats shape. */
+function codeForRejections(
+  rejections: { reason: RejectedEvidence['reason'] }[],
+  malformedCode: VerificationCode,
+): VerificationCode | undefined {
+  const reasons = new Set(rejections.map((r) => r.reason));
+  if (reasons.has('other-digest')) return 'DIGEST_MISMATCH';
+  if (reasons.has('untrusted-signer')) return 'SIGNER_UNTRUSTED';
+  if (reasons.has('bad-signature')) return 'SIGNATURE_INVALID';
+  if (reasons.has('malformed')) return malformedCode;
+  return undefined;
+}
+
+function hintFor(code: VerificationCode, requirement: Requirement): string {
+  switch (code) {
+    case 'DIGEST_MISMATCH':
+      return 'Evidence made for another image digest never counts: sign or attest this exact digest (deploy by digest, not by tag).';
+    case 'SIGNER_UNTRUSTED':
+      return `Sign with an identity the rule accepts for ${requirement}, or add that signer to the trust policy if it is trusted.`;
+    case 'SIGNATURE_INVALID':
+      return 'Re-sign the image: the signature, certificate chain, transparency-log entry or timestamp did not verify against the trusted root.';
+    case 'SIGNATURE_MISSING':
+      return 'Sign the image digest (e.g. `cosign sign <image>@<digest>`) with a signer the rule lists.';
+    case 'SBOM_MISSING':
+      return 'Attach a signed SBOM attestation (SPDX or CycloneDX JSON) for this digest, e.g. `cosign attest --type spdxjson`.';
+    case 'SBOM_INVALID':
+      return 'Regenerate the SBOM: it must validate against its SPDX 2.2/2.3 or CycloneDX 1.4-1.6 schema and list the packages in the image.';
+    case 'SBOM_FORMAT_NOT_ALLOWED':
+      return 'Attest the SBOM in a format the rule allows, or allow that format in the rule.';
+    case 'PROVENANCE_MISSING':
+      return 'Attach signed SLSA provenance (v0.2 or v1) for this digest from the build that produced it.';
+    case 'PROVENANCE_INVALID':
+      return 'The provenance must be an in-toto statement with a SLSA v0.2 or v1 predicate naming its builder.';
+    case 'PROVENANCE_CONSTRAINT':
+      return "Build the image with the builder and from the source repository the rule names, or correct the rule's constraints.";
+    case 'REBUILD_QUORUM_NOT_MET':
+      return 'Have more of the listed rebuilders rebuild this digest from the same source and sign SLSA provenance or a PASSED VSA for it.';
+    default:
+      return 'See the expected and found values.';
+  }
+}
+
+function finding(
+  requirement: Requirement,
+  code: VerificationCode,
+  expected: string,
+  found: string,
+  rule: MatchedRule,
+  subject: string | undefined,
+): Finding {
+  const f: Finding = {
+    requirement,
+    code,
+    expected,
+    found,
+    hint: hintFor(code, requirement),
+    rule: rule.name,
+  };
+  if (subject !== undefined) f.subject = subject;
+  return f;
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function signerList(names: string[]): string {
+  return names.join(', ');
+}
+
+/** Routes a rejected attestation to a requirement by its (unverified) predicate type. */
+function rejectionsFor(
+  ev: CollectedEvidence,
+  test: (predicateType: string | undefined) => boolean,
+): RejectedEvidence[] {
+  return ev.rejected.filter((r) => r.kind === 'attestation' && test(r.predicateType));
+}
+
+function unsignedNote(ev: CollectedEvidence, test: (predicateType: string | undefined) => boolean): string[] {
+  const n = ev.unsigned.filter((u) => test(u.predicateType)).length;
+  return n === 0 ? [] : [`${n} unsigned ${n === 1 ? 'attestation' : 'attestations'} (never counted)`];
+}
+
+export class RuleEvaluator {
+  private readonly findings: Finding[] = [];
+  private readonly satisfied: ImageVerdict['satisfied'] = [];
+
+  constructor(
+    private readonly rule: MatchedRule,
+    private readonly ev: CollectedEvidence,
+    /** Label of the manifest when it is not the deployed one. */
+    private readonly subject?: string,
+  ) {}
+
+  evaluate(): RuleOutcome {
+    const r = this.rule.rule;
+    if (r.signature) this.signature(r.signature.signers);
+    if (r.sbom) this.sbom(r.sbom.signers, r.sbom.formats ?? ['spdx', 'cyclonedx']);
+    const originals = r.provenance || r.reproducible ? this.provenance() : [];
+    if (r.reproducible) this.reproducible(r.reproducible.rebuilders, r.reproducible.threshold, originals);
+    return { findings: this.findings, satisfied: this.satisfied };
+  }
+
+  private meet(requirement: Requirement, by: string[]): void {
+    const s: ImageVerdict['satisfied'][number] = { requirement, by: unique(by) };
+    if (this.subject !== undefined) s.subject = this.subject;
+    this.satisfied.push(s);
+  }
+
+  private fail(requirement: Requirement, code: VerificationCode, expected: string, found: string): void {
+    this.findings.push(finding(requirement, code, expected, found, this.rule, this.subject));
+  }
+
+  private signature(signers: string[]): void {
+    const ok = this.ev.signatures.filter((s) => signers.includes(s.signer));
+    if (ok.length > 0)
+      return this.meet(
+        'signature',
+        ok.map((s) => s.signer),
+      );
+    const others = this.ev.signatures.map((s) => ({
+      reason: 'untrusted-signer' as const,
+      text: `${s.origin.source} ${short(s.origin.descriptor)}: valid signature by ${s.signer} (${s.identity}), which the rule does not accept here`,
+    }));
+    const rejected = this.ev.rejected
+      .filter((x) => x.kind === 'signature')
+      .map((x) => ({ reason: x.reason, text: describeRejection(x) }));
+    const all = [...others, ...rejected];
+    const code = codeForRejections(all, 'SIGNATURE_INVALID') ?? 'SIGNATURE_MISSING';
+    this.fail(
+      'signature',
+      code,
+      `a valid signature of ${this.ev.digest} by one of: ${signerList(signers)}`,
+      all.length === 0 ? 'no signature attached' : list(all.map((x) => x.text)),
+    );
+  }
+
+  /** Statements of a kind, split by whether their signer is one the requirement accepts. */
+  private statements(
+    test: (pt: string) => boolean,
+    signers: string[],
+  ): [VerifiedStatement[], VerifiedStatement[]] {
+    const of = this.ev.statements.filter((s) => test(s.statement.predicateType));
+    return [of.filter((s) => signers.includes(s.signer)), of.filter((s) => !signers.includes(s.signer))];
+  }
+
+  private sbom(signers: string[], formats: SbomFormat[]): void {
+    const isSbom = (pt: string | undefined): boolean => pt !== undefined && sbomFormatOf(pt) !== undefined;
+    const [trusted, untrusted] = this.statements(isSbom, signers);
+    const problems: { code: VerificationCode; text: string }[] = [];
+    const by: string[] = [];
+    for (const st of trusted) {
+      const format = sbomFormatOf(st.statement.predicateType) as SbomFormat;
+      const where = `${st.origin.source} ${short(st.origin.descriptor)} by ${st.signer}`;
+      if (!formats.includes(format)) {
+        problems.push({ code: 'SBOM_FORMAT_NOT_ALLOWED', text: `${where}: a ${format} SBOM` });
+        continue;
+      }
+      const checked = checkSbom(format, st.statement.predicate);
+      if ('problem' in checked) problems.push({ code: 'SBOM_INVALID', text: `${where}: ${checked.problem}` });
+      else by.push(st.signer);
+    }
+    if (by.length > 0) return this.meet('sbom', by);
+    const rejected = rejectionsFor(this.ev, isSbom);
+    const texts = [
+      ...problems.map((p) => p.text),
+      ...untrusted.map(
+        (s) =>
+          `${s.origin.source} ${short(s.origin.descriptor)}: SBOM signed by ${s.signer}, not accepted here`,
+      ),
+      ...rejected.map(describeRejection),
+      ...unsignedNote(this.ev, isSbom),
+    ];
+    const code =
+      problems.find((p) => p.code === 'SBOM_INVALID')?.code ??
+      problems[0]?.code ??
+      codeForRejections(
+        [...untrusted.map(() => ({ reason: 'untrusted-signer' as const })), ...rejected],
+        'SBOM_INVALID',
+      ) ??
+      'SBOM_MISSING';
+    this.fail(
+      'sbom',
+      code,
+      `a signed ${formats.join(' or ')} SBOM for ${this.ev.digest} that lists its components, by one of: ${signerList(signers)}`,
+      texts.length === 0 ? 'no SBOM attestation attached' : list(texts),
+    );
+  }
+
+  /** Checks the provenance requirement (if any) and returns the original provenance rebuilds compare against. */
+  private provenance(): Provenance[] {
+    const r = this.rule.rule;
+    const rebuilders = r.reproducible?.rebuilders ?? [];
+    const signers =
+      r.provenance?.signers ?? (r.signature?.signers ?? []).filter((s) => !rebuilders.includes(s));
+    const isProv = (pt: string | undefined): boolean => pt !== undefined && isProvenancePredicate(pt);
+    const [trusted, untrusted] = this.statements(isProv, signers);
+    const originals: Provenance[] = [];
+    const by: string[] = [];
+    const problems: { code: VerificationCode; text: string }[] = [];
+    for (const st of trusted) {
+      const where = `${st.origin.source} ${short(st.origin.descriptor)} by ${st.signer}`;
+      const parsed = parseProvenance(st.statement.predicateType, st.statement.predicate);
+      if ('problem' in parsed) {
+        problems.push({ code: 'PROVENANCE_INVALID', text: `${where}: ${parsed.problem}` });
+        continue;
+      }
+      const constraint = r.provenance
+        ? provenanceConstraintProblem(parsed.provenance, r.provenance)
+        : undefined;
+      if (constraint !== undefined) {
+        problems.push({ code: 'PROVENANCE_CONSTRAINT', text: `${where}: ${constraint}` });
+        continue;
+      }
+      originals.push(parsed.provenance);
+      by.push(st.signer);
+    }
+    if (!r.provenance) return originals;
+    if (by.length > 0) {
+      this.meet('provenance', by);
+      return originals;
+    }
+    const rejected = rejectionsFor(this.ev, isProv);
+    const untrustedHere = untrusted.filter((s) => !rebuilders.includes(s.signer));
+    const texts = [
+      ...problems.map((p) => p.text),
+      ...untrustedHere.map(
+        (s) =>
+          `${s.origin.source} ${short(s.origin.descriptor)}: provenance signed by ${s.signer}, not accepted here`,
+      ),
+      ...rejected.map(describeRejection),
+      ...unsignedNote(this.ev, isProv),
+    ];
+    const code =
+      problems.find((p) => p.code === 'PROVENANCE_CONSTRAINT')?.code ??
+      problems[0]?.code ??
+      codeForRejections(
+        [...untrustedHere.map(() => ({ reason: 'untrusted-signer' as const })), ...rejected],
+        'PROVENANCE_INVALID',
+      ) ??
+      'PROVENANCE_MISSING';
+    const constraints = [
+      r.provenance.builderId !== undefined ? `builder ${r.provenance.builderId}` : undefined,
+      r.provenance.builderIdRegExp !== undefined
+        ? `builder matching ^(?:${r.provenance.builderIdRegExp})$`
+        : undefined,
+      r.provenance.sourceRepository !== undefined ? `source ${r.provenance.sourceRepository}` : undefined,
+    ].filter((x) => x !== undefined);
+    this.fail(
+      'provenance',
+      code,
+      `signed SLSA provenance (v0.2 or v1) for ${this.ev.digest} by one of: ${signerList(r.provenance.signers)}` +
+        (constraints.length > 0 ? `, with ${constraints.join(' and ')}` : ''),
+      texts.length === 0 ? 'no provenance attestation attached' : list(texts),
+    );
+    return originals;
+  }
+
+  private reproducible(rebuilders: string[], threshold: number, originals: Provenance[]): void {
+    const counted = new Map<string, string>();
+    const notes: string[] = [];
+    const isRebuildEvidence = (pt: string | undefined): boolean =>
+      pt !== undefined && (pt === SLSA_VSA_V1 || isProvenancePredicate(pt));
+    for (const st of this.ev.statements) {
+      const pt = st.statement.predicateType;
+      if (!rebuilders.includes(st.signer) || !isRebuildEvidence(pt)) continue;
+      const where = `${st.origin.source} ${short(st.origin.descriptor)} by ${st.signer}`;
+      if (counted.has(st.signer)) {
+        notes.push(`${where}: ${st.signer} already counted (one signer counts once)`);
+        continue;
+      }
+      if (pt === SLSA_VSA_V1) {
+        const problem = vsaProblem(st.statement.predicate);
+        if (problem !== undefined) notes.push(`${where}: ${problem}`);
+        else counted.set(st.signer, 'VSA PASSED');
+        continue;
+      }
+      const parsed = parseProvenance(pt, st.statement.predicate);
+      if ('problem' in parsed) {
+        notes.push(`${where}: ${parsed.problem}`);
+      } else if (originals.length === 0) {
+        notes.push(`${where}: no trusted original provenance to compare the rebuild's source with`);
+      } else if (!originals.some((o) => sameSource(o, parsed.provenance))) {
+        const theirs = parsed.provenance.sources
+          .map((s) => `${s.repository}@${s.digests.join('/')}`)
+          .join(', ');
+        notes.push(`${where}: rebuilt from ${theirs || 'no pinned source'}, not the original's source`);
+      } else {
+        counted.set(st.signer, 'rebuild provenance');
+      }
+    }
+    if (counted.size >= threshold) return this.meet('reproducible', [...counted.keys()]);
+    const untrusted = this.ev.statements
+      .filter((s) => s.statement.predicateType === SLSA_VSA_V1 && !rebuilders.includes(s.signer))
+      .map(
+        (s) =>
+          `${s.origin.source} ${short(s.origin.descriptor)}: VSA signed by ${s.signer}, not a listed rebuilder`,
+      );
+    const rejected = rejectionsFor(this.ev, isRebuildEvidence).map(describeRejection);
+    const countedText = [...counted.entries()].map(([s, how]) => `${s} (${how})`);
+    this.fail(
+      'reproducible',
+      'REBUILD_QUORUM_NOT_MET',
+      `at least ${threshold} distinct rebuilders of ${signerList(rebuilders)} attesting a rebuild of ${this.ev.digest} from the original source`,
+      `${counted.size} of ${threshold}${countedText.length > 0 ? ` (${countedText.join(', ')})` : ''}` +
+        (notes.length + untrusted.length + rejected.length > 0
+          ? `; ${list([...notes, ...untrusted, ...rejected, ...unsignedNote(this.ev, isRebuildEvidence)])}`
+          : ''),
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import { COSIGN_SIGN_PREDICATE, type SignerOrder } from './evidence';
+import { isProvenancePredicate, SLSA_VSA_V1 } from './provenance';
+import { sbomFormatOf } from './sbom';
+import type { ImageRule } from './types';
+
+/**
+ * Which signer names a bundle is checked against, per kind of evidence. The Sigstore layer returns the
+ * FIRST listed signer a bundle satisfies, so each kind lists the signers of its own requirement first
+ * and then every other signer of the rule (so that a valid signature by someone the requirement does
+ * not accept is reported as such rather than as a broken signature).
+ */
+export function signerOrderFor(rule: ImageRule): SignerOrder {
+  const sig = rule.signature?.signers ?? [];
+  const sbom = rule.sbom?.signers ?? [];
+  const prov = rule.provenance?.signers ?? [];
+  const reb = rule.reproducible?.rebuilders ?? [];
+  const all = [...new Set([...sig, ...sbom, ...prov, ...reb])];
+  const first = (names: string[]): string[] => [...new Set([...names, ...all])];
+  return { signature: first(sig), sbom: first(sbom), provenance: first(prov), vsa: first(reb), other: all };
+}
+
+/** The kind of evidence a predicate type announces. */
+export function evidenceKindOf(predicateType: string | undefined): keyof SignerOrder {
+  if (predicateType === undefined) return 'other';
+  if (predicateType === COSIGN_SIGN_PREDICATE) return 'signature';
+  if (sbomFormatOf(predicateType) !== undefined) return 'sbom';
+  if (isProvenancePredicate(predicateType)) return 'provenance';
+  if (predicateType === SLSA_VSA_V1) return 'vsa';
+  return 'other';
+}
