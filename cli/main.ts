@@ -2,13 +2,14 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, UsageError } from './exit-codes';
+import * as deployCommand from './commands/deploy';
 
 /**
  * Each command lives in cli/commands/<name>.ts and exports `register(program)`. A command's action
  * returns its exit code; usage and configuration errors exit 2 (DESIGN.md, "Interfaces").
  */
 type Register = (program: Command, setExit: (code: number) => void) => void;
-const COMMANDS: Register[] = [];
+const COMMANDS: Register[] = [deployCommand.register];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {

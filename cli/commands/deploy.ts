@@ -1,0 +1,117 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { automationWorkspace } from '../deploy/automation-workspace';
+import { DeployError } from '../deploy/errors';
+import { imageInspectorFromPackConfig } from '../deploy/image-inspector';
+import { deploy } from '../deploy/orchestrator';
+import type { DeploymentRecord } from '../deploy/record';
+import type { WorkspaceFactory } from '../deploy/workspace';
+import { EXIT, UsageError } from '../exit-codes';
+import { EXAMPLE_STACKS } from '../../stacks/layers';
+import { collect, parseMirrors } from '../preview/options';
+import { paint } from '../preview/colour';
+
+export interface DeployCommandOptions {
+  stack: string[];
+  cwd: string;
+  policyPack?: string;
+  policyConfig?: string;
+  previewOnly: boolean;
+  record?: string;
+  json: boolean;
+  registryMirror: string[];
+  insecureRegistry: string[];
+}
+
+/** The command's body, with the workspace injectable (tests script the engine; users get the Pulumi CLI). */
+export async function runDeploy(
+  options: DeployCommandOptions,
+  workspaceFactory: WorkspaceFactory = automationWorkspace,
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  const workDir = path.resolve(options.cwd);
+  let record: DeploymentRecord;
+  try {
+    record = await deploy({
+      stacks: options.stack.length > 0 ? options.stack : [...EXAMPLE_STACKS],
+      workDir,
+      packDir: options.policyPack,
+      packConfig: options.policyConfig,
+      previewOnly: options.previewOnly,
+      workspaceFactory,
+      inspectImages: options.policyConfig
+        ? imageInspectorFromPackConfig(options.policyConfig, {
+            mirrors: parseMirrors(options.registryMirror),
+            insecureRegistries: options.insecureRegistry,
+          })
+        : undefined,
+      progress: (line) => process.stderr.write(`trustops deploy: ${line}\n`),
+    });
+  } catch (e) {
+    if (e instanceof DeployError) throw new UsageError(e.message, e.code);
+    throw e;
+  }
+  const recordPath = path.resolve(
+    options.record ??
+      path.join(workDir, '.trustops', 'deployments', `${record.startedAt.replace(/[:.]/g, '-')}.json`),
+  );
+  mkdirSync(path.dirname(recordPath), { recursive: true });
+  writeFileSync(recordPath, JSON.stringify(record, null, 2) + '\n');
+  if (options.json) {
+    out.write(JSON.stringify(record, null, 2) + '\n');
+  } else {
+    for (const stack of record.stacks) {
+      out.write(
+        `${stack.name} (${stack.layer}): ${stack.status}${stack.error ? ` - ${stack.error.split('\n')[0]}` : ''}\n`,
+      );
+      for (const v of stack.violations) {
+        out.write(
+          `  ${v.enforcementLevel === 'mandatory' ? paint('red', 'mandatory') : paint('yellow', 'advisory')} ${v.policy}: ${v.message.split('\n')[0]}\n`,
+        );
+      }
+    }
+    out.write(`outcome: ${record.outcome}; record written to ${recordPath}\n`);
+  }
+  return record.outcome === 'succeeded' ? EXIT.OK : EXIT.BLOCKED;
+}
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('deploy')
+    .description(
+      'Run the stacks in order (platform, then apps) through the Pulumi Automation API with the policy pack ' +
+        'always attached: preview each stack, then update it; stop at the first mandatory violation or failure; ' +
+        'write a deployment record (JSON). Needs the Pulumi CLI.',
+    )
+    .option(
+      '-s, --stack <name>',
+      'a stack to run (repeatable); default: platform-example and apps-example',
+      collect,
+      [],
+    )
+    .option('-C, --cwd <dir>', 'the Pulumi project folder (Pulumi.yaml)', '.')
+    .option('--policy-pack <dir>', 'the policy pack folder (required; e.g. policy-pack)')
+    .option('--policy-config <file>', 'the policy pack config, holding the trust policy (required)')
+    .option('--preview-only', 'preview every stack under the pack and stop (CI gate)', false)
+    .option(
+      '--record <file>',
+      'where to write the deployment record (default .trustops/deployments/<time>.json)',
+    )
+    .option('--json', 'print the deployment record as JSON on stdout', false)
+    .option(
+      '--registry-mirror <host=store>',
+      'verify images of HOST from a mirror: HOST=oci-layout:DIR or HOST=https://URL (repeatable)',
+      collect,
+      [],
+    )
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect, [])
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every stack ran; 1 a stack was blocked by a mandatory policy or failed; 2 usage, ' +
+        'missing pack/config, or no Pulumi CLI.\nThe record format is documented in docs/cli.md.',
+    )
+    .action(async (opts: DeployCommandOptions) => {
+      setExit(await runDeploy(opts));
+    });
+}
