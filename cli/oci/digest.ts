@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { OciWriteError } from './errors';
 import type { Blob } from './image';
 
 /** `sha256:<hex>` of the bytes: the content address used everywhere in OCI. */
@@ -13,6 +14,10 @@ export function blobOf(mediaType: string, data: Buffer): Blob {
 /** The hex part of a `sha256:<hex>` digest; throws on anything else, so a bad digest never becomes a path or tag. */
 export function digestHex(digest: string): string {
   const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  if (!m?.[1]) throw new Error(`expected a sha256:<64 hex> digest, found ${JSON.stringify(digest)}`);
+  if (!m?.[1])
+    throw new OciWriteError(
+      'INVALID_INPUT',
+      `expected a sha256:<64 hex> digest, found ${JSON.stringify(digest)}`,
+    );
   return m[1];
 }

@@ -139,7 +139,7 @@ function ecKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
 }
 
 /** Cosign's Rekor "bundle" annotation: the SET and the entry fields it signs. */
-function cosignRekorBundle(bundle: SerializedBundle): string {
+export function cosignRekorBundle(bundle: SerializedBundle): string {
   const entry = bundle.verificationMaterial.tlogEntries[0];
   if (!entry?.inclusionPromise) throw new Error('the bundle has no Rekor entry with an inclusion promise');
   return JSON.stringify({
