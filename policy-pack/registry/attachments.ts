@@ -38,7 +38,11 @@ export interface DiscoveryContext {
   subject(): Promise<FetchedManifest>;
 }
 
-const PREDICATE_TYPE_ANNOTATIONS = ['in-toto.io/predicate-type', 'dev.sigstore.bundle.predicateType'];
+const PREDICATE_TYPE_ANNOTATIONS = [
+  'in-toto.io/predicate-type',
+  'dev.sigstore.bundle.predicateType',
+  'predicateType',
+];
 
 export async function discoverAttachments(
   ctx: DiscoveryContext,

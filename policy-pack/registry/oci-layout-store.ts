@@ -215,7 +215,14 @@ export class OciLayoutStore implements ImageStore {
     const found = new Map<string, Descriptor>();
     const tagged = await this.getManifestByTag(repository, digestToTag(digest));
     if (tagged) for (const d of descriptorsOf(tagged.json, 'manifests', details)) found.set(d.digest, d);
-    const candidates = index.entries.filter((e) => e.artifactType !== undefined && !found.has(e.digest));
+    // Candidates: entries that say they are artifacts, and untagged entries (ORAS and the trustops writer
+    // list referrers in index.json without a tag); tagged images are never someone's referrer.
+    const candidates = index.entries.filter(
+      (e) =>
+        !found.has(e.digest) &&
+        (e.artifactType !== undefined ||
+          (e.annotations?.[REF_NAME] === undefined && e.annotations?.[KIND] === undefined)),
+    );
     if (candidates.length > this.limits.attachments) {
       throw new RegistryError(
         'TOO_LARGE',
