@@ -1,36 +1,21 @@
-import type { ImageRule, KeylessSigner, TrustPolicy } from '../../policy-pack/supply-chain/types';
+import type { ResolvedSigner } from '../../policy-pack/supply-chain/sigstore';
+import type { TrustPolicy } from '../../policy-pack/supply-chain/types';
 
 /**
- * A signer after the trust-policy loader resolved it: key files read into PEM, the transparency-log
- * default applied. This is the part of `ResolvedTrustPolicy` (policy-pack/supply-chain/trust-policy.ts)
- * that the Kyverno renderer needs; any resolved policy is assignable to it.
+ * The part of `ResolvedTrustPolicy` (policy-pack/supply-chain/trust-policy.ts) that the Kyverno renderer
+ * reads: rules and exemptions as written, signers resolved (key files read into PEM, the
+ * transparency-log default applied). A loaded policy is assignable to it; tests can pass plain data.
  */
-export interface RenderableSigner {
-  name: string;
-  keyless?: KeylessSigner;
-  key?: { publicKeyPem: string; requireTransparencyLog: boolean };
-}
-
-/** The trust policy as the renderer reads it: rules and exemptions as written, signers resolved. */
 export interface RenderableTrustPolicy {
-  images: ImageRule[];
+  images: TrustPolicy['images'];
   exemptions?: TrustPolicy['exemptions'];
   unmatchedImages?: TrustPolicy['unmatchedImages'];
-  /** Resolved signers, either as a list or keyed by name. */
-  signers: readonly RenderableSigner[] | Readonly<Record<string, Omit<RenderableSigner, 'name'>>>;
+  resolvedSigners: Readonly<Record<string, ResolvedSigner>>;
 }
 
-/** Signers by name, whichever of the two shapes the loader produced. */
+export type RenderableSigner = ResolvedSigner;
+
+/** Signers by name. */
 export function signersByName(policy: RenderableTrustPolicy): Map<string, RenderableSigner> {
-  const byName = new Map<string, RenderableSigner>();
-  if (Array.isArray(policy.signers)) {
-    for (const s of policy.signers as readonly RenderableSigner[]) byName.set(s.name, s);
-  } else {
-    for (const [name, s] of Object.entries(
-      policy.signers as Record<string, Omit<RenderableSigner, 'name'>>,
-    )) {
-      byName.set(name, { name, ...s });
-    }
-  }
-  return byName;
+  return new Map(Object.entries(policy.resolvedSigners).map(([name, s]) => [name, { ...s, name }]));
 }

@@ -1,0 +1,12 @@
+export * from './gke/confidential-cluster';
+export * from './gke/confidential-node-pool';
+export * from './gke/confidential-technology';
+export * from './kyverno/errors';
+export * from './kyverno/kyverno';
+export * from './kyverno/predicate-types';
+export * from './kyverno/render-policies';
+export * from './kyverno/renderable-policy';
+export * from './platform-images';
+export * from './spire/spire';
+export * from './workload/secure-workload';
+export { ArgsProblems } from './validation';
