@@ -51,8 +51,12 @@ export class OciLayoutWriter implements OciTarget {
   }
 
   putBlob(_repo: string, blob: Blob): Promise<void> {
-    this.writeBlob(blob.digest, blob.data);
-    return Promise.resolve();
+    try {
+      this.writeBlob(blob.digest, blob.data);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   putManifest(_repo: string, manifest: Buffer, mediaType: string, reference: string): Promise<string> {
@@ -81,22 +85,30 @@ export class OciLayoutWriter implements OciTarget {
   }
 
   getManifest(_repo: string, reference: string): Promise<StoredManifest | undefined> {
+    try {
+      return Promise.resolve(this.readManifest(reference));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private readManifest(reference: string): StoredManifest | undefined {
     if (reference.startsWith('sha256:')) {
       const file = path.join(this.dir, 'blobs', 'sha256', digestHex(reference));
-      if (!fs.existsSync(file)) return Promise.resolve(undefined);
+      if (!fs.existsSync(file)) return undefined;
       const bytes = fs.readFileSync(file);
       const listed = this.readIndex().manifests.find((m) => m.digest === reference);
       const mediaType =
         listed?.mediaType ?? (JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '';
-      return Promise.resolve({ bytes, mediaType, digest: reference });
+      return { bytes, mediaType, digest: reference };
     }
     const wanted = this.entryAnnotations(Buffer.from('{}'), '', reference) ?? {};
     const entry = this.readIndex().manifests.find((m) =>
       Object.entries(wanted).every(([k, v]) => m.annotations?.[k] === v),
     );
-    if (!entry) return Promise.resolve(undefined);
+    if (!entry) return undefined;
     const bytes = fs.readFileSync(path.join(this.dir, 'blobs', 'sha256', digestHex(entry.digest)));
-    return Promise.resolve({ bytes, mediaType: entry.mediaType, digest: entry.digest });
+    return { bytes, mediaType: entry.mediaType, digest: entry.digest };
   }
 
   /** The index.json annotations for a manifest, or undefined when it does not belong in index.json. */
