@@ -101,6 +101,7 @@ export class RegistryAuthenticator {
     scope: string,
     alreadyRetried: boolean,
     details: RegistryErrorDetails,
+    sentAuthorization: boolean,
   ): Promise<boolean> {
     const challenges = parseChallenges(res.headers['www-authenticate']);
     const bearer = challenges.find((c) => c.scheme === 'bearer');
@@ -120,12 +121,16 @@ export class RegistryAuthenticator {
         });
       }
       this.transport.assertTransportAllowed(realm, details);
+      const sameRealm = this.scheme === 'bearer' && this.bearer?.realm.href === realm.href;
+      if (!sameRealm) this.tokens.clear();
       this.scheme = 'bearer';
       this.bearer = { realm, service: bearer.params.service };
-      this.tokens.delete(scope);
+      // Only a token that was sent and refused is dropped; requests that raced ahead of the first
+      // challenge simply retry and share the one token fetch.
+      if (sentAuthorization) this.tokens.delete(scope);
       return true;
     }
-    if (!alreadyRetried && basic && cred?.kind === 'basic' && this.scheme !== 'basic') {
+    if (!alreadyRetried && basic && cred?.kind === 'basic') {
       this.scheme = 'basic';
       return true;
     }

@@ -72,7 +72,7 @@ export class DistributionStore implements ImageStore {
       });
       if (res.status === 401) {
         this.opts.log?.({ event: 'auth-challenge', registry: this.opts.registry, path, status: 401 });
-        await this.auth.handleUnauthorized(res, scope, retried, details);
+        await this.auth.handleUnauthorized(res, scope, retried, details, headers.authorization !== undefined);
         continue;
       }
       if (res.status === 403) throw denied(this.opts.registry, details);

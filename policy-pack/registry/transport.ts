@@ -278,8 +278,10 @@ export class HttpTransport {
         const limit = ok ? req.maxBytes : ERROR_BODY_LIMIT;
         const declared = Number(res.headers['content-length']);
         if (ok && Number.isFinite(declared) && declared > req.maxBytes) {
+          // Fail first: destroying the response emits 'aborted', which must not win the race.
+          fail('TOO_LARGE', tooLargeMessage(details, req, declared), false);
           res.destroy();
-          return fail('TOO_LARGE', tooLargeMessage(details, req, declared), false);
+          return;
         }
         if (req.method === 'HEAD' || REDIRECT_STATUSES.has(status)) {
           res.resume();
@@ -291,8 +293,9 @@ export class HttpTransport {
           received += chunk.length;
           if (received > limit) {
             if (ok) {
+              fail('TOO_LARGE', tooLargeMessage(details, req, received), false);
               res.destroy();
-              return fail('TOO_LARGE', tooLargeMessage(details, req, received), false);
+              return;
             }
             return; // error bodies are truncated, not refused
           }

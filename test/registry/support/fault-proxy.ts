@@ -161,13 +161,14 @@ export class FaultProxy {
         const headers = { ...up.headers };
         delete headers['content-length'];
         delete headers['transfer-encoding'];
-        const status = up.statusCode ?? 502;
+        let status = up.statusCode ?? 502;
         if (action?.kind === 'corrupt' && body.length > 0) {
           body = Buffer.from(body);
           const i = Math.floor(body.length / 2);
           body[i] = (body[i] ?? 0) ^ 0x01;
         } else if (action?.kind === 'replace') {
           body = action.body;
+          status = 200;
           if (action.dropDigestHeader) delete headers['docker-content-digest'];
           if (action.contentType) headers['content-type'] = action.contentType;
         } else if (action?.kind === 'truncate') {
