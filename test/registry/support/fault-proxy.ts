@@ -22,6 +22,8 @@ export type FaultAction =
   | { kind: 'oversize'; bytes: number; declareLength: boolean }
   /** Declare the right length but close after half of the body. */
   | { kind: 'truncate' }
+  /** Forward honestly after `ms`. */
+  | { kind: 'delay'; ms: number }
   /** 307 to `location` (path of the original request appended when it ends with '/'). */
   | { kind: 'redirect'; location: string };
 
@@ -46,6 +48,9 @@ export class FaultProxy {
   private server?: http.Server;
   private readonly agent = new http.Agent({ keepAlive: true });
   port = 0;
+  /** Requests being answered right now, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
 
   constructor(private readonly upstream: string) {}
 
@@ -60,6 +65,7 @@ export class FaultProxy {
   setFaults(faults: Fault[]): void {
     this.faults = faults.map((f) => ({ ...f }));
     this.seen.length = 0;
+    this.maxInFlight = this.inFlight;
   }
 
   async start(): Promise<this> {
@@ -99,6 +105,9 @@ export class FaultProxy {
       authorization: req.headers.authorization,
       at: Date.now(),
     });
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
     const action = this.takeFault(req);
     switch (action?.kind) {
       case 'stall':
@@ -137,6 +146,9 @@ export class FaultProxy {
         pump();
         return;
       }
+      case 'delay':
+        setTimeout(() => this.forward(req, res, undefined), action.ms);
+        return;
       default:
         this.forward(req, res, action);
     }
