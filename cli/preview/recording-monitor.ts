@@ -26,6 +26,7 @@ interface RegisterRequest {
   getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
   getRetainondelete(): boolean | undefined;
   getReplaceonchangesList(): string[];
+  getRemote(): boolean;
 }
 
 type Callback = (err: unknown, response?: unknown) => void;
@@ -190,7 +191,8 @@ export class RecordingMonitor {
     };
     if (type.startsWith(PROVIDER_TYPE_PREFIX)) {
       this.providersByUrn.set(urn, { urn, type, name, properties });
-    } else if (resource.custom && !type.startsWith('pulumi:pulumi:')) {
+    } else if ((resource.custom || req.getRemote()) && !type.startsWith('pulumi:pulumi:')) {
+      // Custom resources and remote (provider-implemented) components such as helm.sh/v4 Chart have a provider.
       resource.provider = this.providerFor(req.getProvider(), type, req.getVersion());
     }
     this.recorded.push(resource);

@@ -1,0 +1,105 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { EXIT, UsageError } from '../exit-codes';
+import { PreviewError } from '../preview/errors';
+import { collect, parseMirrors } from '../preview/options';
+import { renderPreviewText } from '../preview/render-text';
+import { hasMandatoryViolation, type PreviewReport } from '../preview/report';
+import { runPreview, type PreviewProgress } from '../preview/run-preview';
+
+export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'policy-pack');
+
+export interface PreviewCommandOptions {
+  stack: string;
+  cwd: string;
+  policyPack: string;
+  policyConfig?: string;
+  json: boolean;
+  build: boolean;
+  registryMirror: string[];
+  insecureRegistry: string[];
+}
+
+/** Progress on stderr, so stdout stays the report (or JSON). */
+export function progressPrinter(
+  err: NodeJS.WritableStream = process.stderr,
+): (event: PreviewProgress) => void {
+  return (event) => {
+    switch (event.phase) {
+      case 'build':
+        err.write(`trustops: ${event.message}\n`);
+        break;
+      case 'record':
+        err.write(`trustops: running the program of stack ${event.stack} under the recording engine\n`);
+        break;
+      case 'recorded':
+        err.write(`trustops: ${event.resources} resources registered\n`);
+        break;
+      case 'start-pack':
+        err.write(`trustops: starting the policy pack ${event.packDir}\n`);
+        break;
+      case 'analyze':
+        err.write(
+          `trustops: [${event.index}/${event.total}] ${event.resource.type} ${event.resource.name}\n`,
+        );
+        break;
+      case 'analyze-stack':
+        err.write('trustops: stack analysis\n');
+        break;
+    }
+  };
+}
+
+/** Runs the preview; usage/config problems become UsageError (exit 2). */
+export async function previewReport(options: PreviewCommandOptions): Promise<PreviewReport> {
+  try {
+    return await runPreview({
+      projectDir: path.resolve(options.cwd),
+      stack: options.stack,
+      packDir: path.resolve(options.policyPack),
+      ...(options.policyConfig ? { policyConfig: path.resolve(options.policyConfig) } : {}),
+      build: options.build,
+      mirrors: parseMirrors(options.registryMirror),
+      insecureRegistries: options.insecureRegistry,
+      progress: progressPrinter(),
+    });
+  } catch (e) {
+    if (e instanceof PreviewError && e.code !== 'ANALYZER_FAILED') throw new UsageError(e.message, e.code);
+    throw e;
+  }
+}
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('preview')
+    .description(
+      'Run a Pulumi program offline under a recording engine and send every resource, in order, to the ' +
+        'policy pack over the analyzer protocol, then the stack analysis; report each violation with its ' +
+        'reason and fix. Needs no cloud account and no Pulumi CLI.',
+    )
+    .option('-s, --stack <name>', 'the stack (Pulumi.<name>.yaml holds its config)', 'platform-example')
+    .option('-C, --cwd <dir>', 'the Pulumi project folder (Pulumi.yaml)', '.')
+    .option('--policy-pack <dir>', 'the policy pack folder', DEFAULT_PACK_DIR)
+    .option(
+      '--policy-config <file>',
+      "the policy pack config; default: the stack's <project>:policyPackConfig",
+    )
+    .option('--json', 'print the report as JSON (format in docs/cli.md)', false)
+    .option('--no-build', 'fail instead of building the pack when policy-pack/dist is missing or stale')
+    .option(
+      '--registry-mirror <host=store>',
+      'read images of HOST from a mirror: HOST=oci-layout:DIR or HOST=https://URL (repeatable)',
+      collect,
+      [],
+    )
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect, [])
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 no mandatory violation; 1 a mandatory policy is violated; 2 usage or configuration error.',
+    )
+    .action(async (opts: PreviewCommandOptions) => {
+      const report = await previewReport(opts);
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderPreviewText(report));
+      setExit(hasMandatoryViolation(report) ? EXIT.BLOCKED : EXIT.OK);
+    });
+}

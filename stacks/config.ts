@@ -1,0 +1,69 @@
+import * as path from 'node:path';
+import * as pulumi from '@pulumi/pulumi';
+import type { ConfidentialTechnology } from '../components/gke/confidential-technology';
+import type { KyvernoImage } from '../components/kyverno/kyverno';
+import type { SpireImage } from '../components/spire/spire';
+
+/** The project root (Pulumi.yaml): relative paths in stack config resolve against it. */
+export const PROJECT_DIR = path.resolve(__dirname, '..');
+
+export interface NodePoolConfig {
+  name: string;
+  technology?: ConfidentialTechnology;
+  machineType?: string;
+  minNodeCount?: number;
+  maxNodeCount?: number;
+}
+
+/** `trustops:*` settings of a platform stack (see Pulumi.platform-example.yaml). */
+export interface PlatformConfig {
+  project: string;
+  policyPackConfig: string;
+  cluster: {
+    name: string;
+    location: string;
+    authorizedNetworks?: { cidrBlock: string; displayName: string }[];
+    privateEndpoint?: boolean;
+    releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
+  };
+  nodePools: NodePoolConfig[];
+  spire: { trustDomain: string; clusterName: string; imageDigests: Record<SpireImage, string> };
+  kyverno: { imageDigests: Record<KyvernoImage, string>; readinessCheckerTag: string };
+}
+
+export interface WorkloadConfig {
+  name: string;
+  image: string;
+  replicas?: number;
+  containerPort?: number;
+  confidential?: boolean;
+}
+
+/** `trustops:*` settings of an apps stack (see Pulumi.apps-example.yaml). */
+export interface AppsConfig {
+  /** `org/project/stack` of the platform stack whose `kubeconfig` output the apps deploy to; default: ambient kubeconfig. */
+  platformStack?: string;
+  namespace: string;
+  workloads: WorkloadConfig[];
+}
+
+export function readPlatformConfig(): PlatformConfig {
+  const config = new pulumi.Config('trustops');
+  return {
+    project: new pulumi.Config('gcp').require('project'),
+    policyPackConfig: path.resolve(PROJECT_DIR, config.require('policyPackConfig')),
+    cluster: config.requireObject('cluster'),
+    nodePools: config.requireObject('nodePools'),
+    spire: config.requireObject('spire'),
+    kyverno: config.requireObject('kyverno'),
+  };
+}
+
+export function readAppsConfig(): AppsConfig {
+  const config = new pulumi.Config('trustops');
+  return {
+    platformStack: config.get('platformStack'),
+    namespace: config.require('namespace'),
+    workloads: config.requireObject('workloads'),
+  };
+}
