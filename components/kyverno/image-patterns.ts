@@ -10,25 +10,31 @@ function escapeLiteral(s: string): string {
   return s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Glob body (no anchors): `**` spans segments, `*` stays in one segment, `?` is one character. */
+/** One path segment of a glob: `*` (and a `**` that is not a whole segment) stays in the segment. */
+function segmentBody(segment: string): string {
+  return segment
+    .split('')
+    .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : escapeLiteral(c)))
+    .join('')
+    .replace(/(\[\^\/\]\*)+/g, '[^/]*');
+}
+
+/**
+ * Glob body (no anchors) with picomatch's semantics, which the pack uses: a whole-segment `**` spans
+ * zero or more segments; a trailing `/**` also covers the parent itself, except after a segment that
+ * ends in `*` (picomatch then requires a path below it). The property test pins this equivalence.
+ */
 function globBody(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob.charAt(i);
-    if (c === '*' && glob.charAt(i + 1) === '*') {
-      // `a/**` also covers `a` itself, as picomatch's globstar does.
-      if (out.endsWith('/') && i + 2 === glob.length) {
-        out = `${out.slice(0, -1)}(?:/.*)?`;
-      } else {
-        out += '.*';
-      }
-      i++;
-    } else if (c === '*') {
-      out += '[^/]*';
-    } else if (c === '?') {
-      out += '[^/]';
+  const segments = glob.split('/');
+  let out = segments[0] === '**' ? '.*' : segmentBody(segments[0] ?? '');
+  for (let i = 1; i < segments.length; i++) {
+    const s = segments[i]!;
+    if (s === '**') {
+      const last = i === segments.length - 1;
+      const previousEndsInStar = (segments[i - 1] ?? '').endsWith('*');
+      out += last && previousEndsInStar ? '/.*' : '(?:/.*)?';
     } else {
-      out += escapeLiteral(c);
+      out += `/${segmentBody(s)}`;
     }
   }
   return out;

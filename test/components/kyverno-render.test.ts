@@ -1,0 +1,275 @@
+import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { compileRepositoryGlobs } from '../../policy-pack/supply-chain/repository-glob';
+import { KyvernoRenderError } from '../../components/kyverno/errors';
+import { imageRegexForExemption, imageRegexForGlobs } from '../../components/kyverno/image-patterns';
+import { REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from '../../components/kyverno/predicate-types';
+import { renderKyvernoPolicies, type KubernetesObject } from '../../components/kyverno/render-policies';
+import { sharedPath } from '../support/shared';
+import { crdValidator, schemaErrors } from './support/crd-schemas';
+import { loadFixturePolicy, trustPolicyDocument } from './support/trust-policy-fixture';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- rendered policies are JSON trees; the assertions pin their shape. */
+
+const NOW = new Date('2026-11-26T00:00:00Z');
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+
+function render(
+  kinds: ('ImageValidatingPolicy' | 'ClusterPolicy')[] = ['ImageValidatingPolicy', 'ClusterPolicy'],
+) {
+  const policy = loadFixturePolicy();
+  const [ivp, cp] = renderKyvernoPolicies(policy, { kinds, now: NOW }) as [
+    KubernetesObject,
+    KubernetesObject,
+  ];
+  return { policy, ivp: ivp as any, cp: cp as any };
+}
+
+describe('Kyverno policy rendered from the trust policy', () => {
+  describe('validates against the Kyverno v1.19 CRD schemas', () => {
+    const dir = sharedPath('schemas/kyverno', 'kyverno-render CRD schemas', 3);
+    (dir ? it : it.skip)(
+      'ImageValidatingPolicy (policies.kyverno.io/v1) is accepted by its openAPIV3Schema',
+      () => {
+        const validate = crdValidator(`${dir}/policies.kyverno.io_imagevalidatingpolicies.yaml`, 'v1');
+        const { ivp } = render();
+        assert.ok(validate(ivp), schemaErrors(validate));
+      },
+    );
+    (dir ? it : it.skip)('ClusterPolicy (kyverno.io/v1) is accepted by its openAPIV3Schema', () => {
+      const validate = crdValidator(`${dir}/kyverno.io_clusterpolicies.yaml`, 'v1');
+      const { cp } = render();
+      assert.ok(validate(cp), schemaErrors(validate));
+    });
+    (dir ? it : it.skip)(
+      'the schemas are strict enough to refuse a broken policy (the check can fail)',
+      () => {
+        const ivpSchema = crdValidator(`${dir}/policies.kyverno.io_imagevalidatingpolicies.yaml`, 'v1');
+        const cpSchema = crdValidator(`${dir}/kyverno.io_clusterpolicies.yaml`, 'v1');
+        const { ivp, cp } = render();
+        const brokenIvp = structuredClone(ivp);
+        delete brokenIvp.spec.attestors;
+        brokenIvp.spec.failurePolicy = 'Sometimes';
+        assert.equal(ivpSchema(brokenIvp), false);
+        const brokenCp = structuredClone(cp);
+        brokenCp.spec.rules[0].verifyImages[0].attestors[0].count = 0;
+        brokenCp.spec.rules[0].verifyImages[0].failureAction = 'Maybe';
+        assert.equal(cpSchema(brokenCp), false);
+      },
+    );
+  });
+
+  it('one trust policy: every requirement the pack applies appears in the ImageValidatingPolicy', () => {
+    const { policy, ivp } = render(['ImageValidatingPolicy']);
+    // What the pack applies to an image of acme: its own rule lookup over the normalised repository.
+    const packRule = policy.ruleFor('ghcr.io/acme/shop/api');
+    assert.ok(packRule);
+    const rule = packRule.rule;
+    const attestors: any[] = ivp.spec.attestors;
+    const idOf = (signer: string): string => {
+      const a = attestors.find((x) => x.name.endsWith(`_${signer.replace(/-/g, '_')}`));
+      assert.ok(a, `attestor for ${signer}`);
+      return a.name;
+    };
+    // Signers: every resolved signer the rule names is an attestor with the SAME identity (regexps anchored).
+    const ci = attestors.find((a) => a.name === idOf('acme-ci'));
+    assert.deepEqual(ci.cosign.keyless.identities, [
+      {
+        issuer: policy.resolvedSigners['acme-ci']!.keyless!.issuer,
+        subjectRegExp: `^(?:${policy.resolvedSigners['acme-ci']!.keyless!.subjectRegExp})$`,
+      },
+    ]);
+    const rk = attestors.find((a) => a.name === idOf('rebuilder-k'));
+    assert.equal(rk.cosign.key.data, policy.resolvedSigners['rebuilder-k']!.key!.publicKeyPem);
+    assert.equal(rk.cosign.ctlog.insecureIgnoreTlog, undefined, 'the transparency log stays required');
+    const legacy = attestors.find((a) => a.name === idOf('legacy-key'));
+    assert.equal(legacy.cosign.ctlog.insecureIgnoreTlog, true, 'the policy opted legacy-key out of the log');
+
+    const validations: { expression: string; message: string }[] = ivp.spec.validations;
+    const forRule0 = validations.filter((v) => v.message.startsWith('images[0]'));
+    const expr = (req: string): string => {
+      const v = forRule0.find((x) => x.message.includes(`requirement "${req}"`));
+      assert.ok(v, `a validation for ${req}`);
+      return v.expression;
+    };
+    // Signature by exactly the rule's signers.
+    assert.ok(expr('signature').includes(`verifyImageSignatures(image, [attestors.${idOf('acme-ci')}]) > 0`));
+    // SBOM: the rule's format only, signed by the rule's SBOM signers.
+    assert.deepEqual(
+      ivp.spec.attestations.filter((a: any) => a.name.startsWith('sbom_')),
+      rule.sbom!.formats!.map((f) => ({ name: `sbom_${f}`, intoto: { type: SBOM_PREDICATE_TYPES[f] } })),
+    );
+    assert.ok(expr('sbom').includes(`attestations.sbom_cyclonedx, [attestors.${idOf('acme-ci')}]) > 0`));
+    assert.ok(!expr('sbom').includes('sbom_spdx'));
+    // Provenance: signers and the anchored builder constraint, for SLSA v1 and v0.2.
+    const prov = expr('provenance');
+    assert.ok(prov.includes(`attestations.provenance_slsa_v1, [attestors.${idOf('acme-ci')}]) > 0`));
+    assert.ok(prov.includes('predicate.runDetails.builder.id.matches'));
+    assert.ok(prov.includes('predicate.builder.id.matches'));
+    assert.ok(prov.includes(`^(?:${rule.provenance!.builderIdRegExp!.replace(/\\/g, '\\\\')})$`));
+    // Rebuild quorum: the same rebuilders and the same threshold.
+    const rebuilders = rule.reproducible!.rebuilders.map((r) => `attestors.${idOf(r)}`).join(', ');
+    assert.ok(
+      expr('reproducible').includes(
+        `attestations.rebuild_vsa, [${rebuilders}]) >= ${rule.reproducible!.threshold}`,
+      ),
+    );
+    assert.ok(ivp.spec.attestations.some((a: any) => a.intoto.type === REBUILD_PREDICATE_TYPE));
+    // Enforcement cannot be soft.
+    assert.deepEqual(ivp.spec.validationActions, ['Deny']);
+    assert.equal(ivp.spec.failurePolicy, 'Fail');
+    assert.equal(ivp.spec.validationConfigurations.verifyDigest, true);
+    // Digest and unmatched-image requirements are present too.
+    assert.ok(validations.some((v) => v.message.includes('requirement "digest"')));
+    assert.ok(validations.some((v) => v.message.includes('requirement "policy"')));
+  });
+
+  it('one trust policy: every requirement appears in the ClusterPolicy, with the quorum as attestor count', () => {
+    const policy = loadFixturePolicy();
+    const cp = renderKyvernoPolicies(policy, { kinds: ['ClusterPolicy'], now: NOW })[0] as any;
+    const rule = policy.images[0]!;
+    const vi = cp.spec.rules[0].verifyImages[0];
+    assert.equal(vi.failureAction, 'Enforce');
+    assert.equal(cp.spec.failurePolicy, 'Fail');
+    assert.deepEqual(vi.imageReferences, ['ghcr.io/acme/*:*', 'ghcr.io/acme/*@*']);
+    assert.deepEqual(vi.attestors, [
+      {
+        count: 1,
+        entries: [
+          {
+            keyless: {
+              issuer: 'https://token.actions.githubusercontent.com',
+              subjectRegExp: `^(?:${policy.resolvedSigners['acme-ci']!.keyless!.subjectRegExp})$`,
+              rekor: { url: 'https://rekor.sigstore.dev' },
+            },
+          },
+        ],
+      },
+    ]);
+    const byName = Object.fromEntries(vi.attestations.map((a: any) => [a.name, a]));
+    assert.equal(byName.sbom.predicateType, 'https://cyclonedx.org/bom');
+    assert.equal(byName.provenance.predicateType, 'https://slsa.dev/provenance/v1');
+    assert.deepEqual(byName.provenance.conditions[0].all[0].value, true);
+    assert.equal(byName.rebuild.attestors[0].count, rule.reproducible!.threshold);
+    assert.equal(byName.rebuild.attestors[0].entries.length, rule.reproducible!.rebuilders.length);
+    // The second rule skips images the first rule covers (first match wins, as in the pack) and exemptions.
+    const second = cp.spec.rules[1].verifyImages[0];
+    assert.ok(second.skipImageReferences.includes('ghcr.io/acme/*:*'));
+    assert.ok(second.skipImageReferences.includes(`docker.io/library/busybox@sha256:${'b'.repeat(64)}`));
+    assert.ok(
+      !second.skipImageReferences.some((r: string) => r.includes('alpine')),
+      'expired exemption left out',
+    );
+    assert.equal(second.attestors[0].entries[0].keys.rekor.ignoreTlog, true);
+  });
+
+  it('selects images by the same globs as the pack (property: regex over written refs == picomatch over repositories)', () => {
+    const segment = fc.constantFrom('a', 'b', 'ab', 'a.b', 'a-b');
+    const globSegment = fc.constantFrom('a', 'b', '*', '**', 'a*', '*b', 'ab');
+    fc.assert(
+      fc.property(
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.array(globSegment, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 }),
+        (repoSegs, globsSegs) => {
+          const repository = `ghcr.io/${repoSegs.join('/')}`;
+          const globs = globsSegs.map((g) => `ghcr.io/${g.join('/')}`);
+          const pack = compileRepositoryGlobs(globs)(repository);
+          const re = new RegExp(imageRegexForGlobs(globs));
+          assert.equal(re.test(`${repository}@${DIGEST}`), pack, `${repository} vs ${globs.join(',')}`);
+          assert.equal(re.test(`${repository}:v1@${DIGEST}`), pack);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('recognises Docker Hub shorthands the way the pack normalises them, and nothing else', () => {
+    const re = new RegExp(imageRegexForGlobs(['docker.io/library/nginx']));
+    assert.ok(re.test(`nginx@${DIGEST}`));
+    assert.ok(re.test(`library/nginx:1.27@${DIGEST}`));
+    assert.ok(re.test(`docker.io/library/nginx@${DIGEST}`));
+    assert.ok(!re.test(`evil.example/nginx@${DIGEST}`));
+    assert.ok(!re.test(`docker.io/library/nginx-evil@${DIGEST}`));
+    const ex = new RegExp(imageRegexForExemption(`docker.io/library/busybox@sha256:${'b'.repeat(64)}`));
+    assert.ok(ex.test(`busybox@sha256:${'b'.repeat(64)}`));
+    assert.ok(
+      !ex.test(`busybox@sha256:${'c'.repeat(64)}`),
+      'another digest of the exempted repository is not exempt',
+    );
+    assert.ok(!ex.test(`busybox:latest`));
+  });
+
+  it('drops expired exemptions and records when the next one expires', () => {
+    const { ivp } = render(['ImageValidatingPolicy']);
+    const all = JSON.stringify(ivp.spec.validations);
+    assert.ok(all.includes('busybox'));
+    assert.ok(!all.includes('alpine'));
+    assert.equal(ivp.metadata.annotations['trustops.dev/next-exemption-expiry'], '2099-12-31T23:59:59.999Z');
+  });
+
+  it('refuses, with a coded error, what it cannot express faithfully', () => {
+    const policy = loadFixturePolicy();
+    const withClaim = {
+      ...policy,
+      resolvedSigners: {
+        ...policy.resolvedSigners,
+        'acme-ci': {
+          name: 'acme-ci',
+          keyless: {
+            ...policy.resolvedSigners['acme-ci']!.keyless!,
+            claims: { runnerEnvironment: 'github-hosted' },
+          },
+        },
+      },
+    };
+    assert.throws(
+      () => renderKyvernoPolicies(withClaim),
+      (e: unknown) =>
+        e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE' && e.message.includes('acme-ci'),
+    );
+    const nonGithub = {
+      ...policy,
+      resolvedSigners: {
+        ...policy.resolvedSigners,
+        'acme-ci': {
+          name: 'acme-ci',
+          keyless: {
+            ...policy.resolvedSigners['acme-ci']!.keyless!,
+            claims: { sourceRepositoryURI: 'https://gitlab.com/acme/app' },
+          },
+        },
+      },
+    };
+    assert.throws(
+      () => renderKyvernoPolicies(nonGithub),
+      (e: unknown) => e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE',
+    );
+    const unknownSigner = {
+      ...policy,
+      images: [{ match: ['ghcr.io/x/*'], signature: { signers: ['ghost'] } }],
+    };
+    assert.throws(
+      () => renderKyvernoPolicies(unknownSigner),
+      (e: unknown) =>
+        e instanceof KyvernoRenderError && e.code === 'UNKNOWN_SIGNER' && e.message.includes('ghost'),
+    );
+    assert.throws(
+      () => renderKyvernoPolicies({ ...policy, images: [], unmatchedImages: 'allow' }),
+      (e: unknown) => e instanceof KyvernoRenderError && e.code === 'EMPTY_POLICY',
+    );
+  });
+
+  it('maps GitHub repository claims onto the Fulcio extensions Kyverno checks', () => {
+    const doc = trustPolicyDocument();
+    (doc.signers as any)['acme-ci'].keyless.claims = {
+      sourceRepositoryURI: 'https://github.com/acme/shop',
+      sourceRepositoryRef: 'refs/heads/main',
+    };
+    const [ivp] = renderKyvernoPolicies(loadFixturePolicy(doc), { now: NOW }) as any[];
+    const ci = ivp.spec.attestors.find((a: any) => a.name.endsWith('_acme_ci'));
+    assert.deepEqual(ci.cosign.keyless.additionalExtensions, {
+      githubWorkflowRepository: 'acme/shop',
+      githubWorkflowRef: 'refs/heads/main',
+    });
+  });
+});
