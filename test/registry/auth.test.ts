@@ -284,7 +284,7 @@ describe('registry/auth: Bearer token flow against the real registry and token s
 
   it('the challenge names the realm the client followed', async () => {
     const res = await fetch(`${registry.url}/v2/team/app/manifests/v1`);
-    const [challenge] = parseAuthChallenges(res.headers.get('www-authenticate'));
+    const [challenge] = parseAuthChallenges(res.headers.get('www-authenticate') ?? undefined);
     assert.equal(challenge?.params.realm, tokens.realm);
     assert.equal(challenge?.params.service, tokens.service);
     await res.arrayBuffer();
