@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, UsageError } from './exit-codes';
+import * as previewCommand from './commands/preview';
 import * as verifyCommand from './commands/verify';
 import * as deployCommand from './commands/deploy';
 
@@ -10,7 +11,7 @@ import * as deployCommand from './commands/deploy';
  * returns its exit code; usage and configuration errors exit 2 (DESIGN.md, "Interfaces").
  */
 type Register = (program: Command, setExit: (code: number) => void) => void;
-const COMMANDS: Register[] = [verifyCommand.register, deployCommand.register];
+const COMMANDS: Register[] = [verifyCommand.register, deployCommand.register, previewCommand.register];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
