@@ -17,7 +17,13 @@ const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 
 /** An ajv validator for one version of the CRD in `file`, validating whole objects the way the API server does. */
 export function crdValidator(file: string, version: string): ValidateFunction {
-  const docs = parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJS() as Crd);
+  // The spire-crds files are Helm templates: drop template-only lines before parsing.
+  const text = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*\{\{.*\}\}\s*$/.test(l))
+    .join('\n');
+  const docs = parseAllDocuments(text).map((d) => d.toJS() as Crd);
   const crd = docs.find((d) => d?.kind === 'CustomResourceDefinition');
   if (!crd) throw new Error(`no CustomResourceDefinition in ${file}`);
   const v = crd.spec.versions.find((x) => x.name === version);
