@@ -66,6 +66,12 @@ describe('test bed: keyless fixtures through @sigstore/mock', () => {
       },
     });
     assert.equal(signer.identity?.subjectAlternativeName, 'dev@example.com');
+    // as real Fulcio: an email identity is an rfc822Name SAN, not a URI
+    const chain = bundle.verificationMaterial.x509CertificateChain?.certificates[0]?.rawBytes;
+    assert.equal(
+      new X509Certificate(Buffer.from(chain ?? '', 'base64')).subjectAltName,
+      'email:dev@example.com',
+    );
   });
 
   it('fails when one byte of the artifact or of the signature changes', async () => {
@@ -115,6 +121,7 @@ describe('test bed: keyless fixtures through @sigstore/mock', () => {
     const leaf = bundle.verificationMaterial.certificate?.rawBytes;
     assert.ok(leaf);
     const cert = new X509Certificate(Buffer.from(leaf, 'base64'));
+    assert.equal(cert.subjectAltName, `URI:${GITHUB.uri}`);
     assert.ok(cert.raw.includes(Buffer.from('acme/app')));
     assert.ok(cert.raw.includes(Buffer.from('github-hosted')));
     assert.throws(() => verifyBundle(flipPayloadByte(bundle), opts), isVerificationError());

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
 import {
   fulcioHandler,
-  initializeCA,
   initializeCTLog,
   initializeTLog,
   initializeTSA,
@@ -21,6 +20,7 @@ import {
   type Witness,
 } from '@sigstore/sign';
 import { UnsecuredJWT } from 'jose';
+import { initializeMockCA } from './mock-fulcio-ca';
 
 /**
  * Keyless Sigstore fixtures: @sigstore/mock's Fulcio (with CT log), Rekor and TSA behind one loopback
@@ -83,7 +83,7 @@ export interface SigstoreMockOptions {
 
 /**
  * The token claim the mock Fulcio takes the certificate subject from: one claim serves both email and
- * URI identities (the mock writes every subject as a SAN of type URI; @sigstore/verify reads either).
+ * URI identities (our CA writes an email as rfc822Name and a URI as URI SAN, as Fulcio does).
  */
 const SUBJECT_CLAIM = 'trustops_subject';
 
@@ -163,7 +163,7 @@ export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise
   const notBefore = new Date(clock.getTime() - 60_000).toISOString();
 
   const ctLog = await initializeCTLog(ecKeyPair(), clock);
-  const ca = await initializeCA(ecKeyPair(), ctLog, clock);
+  const ca = await initializeMockCA(ctLog, clock);
   const tlog = await initializeTLog(url, ecKeyPair(), clock);
   const tsa = await initializeTSA(ecKeyPair(), clock);
   for (const handler of [
