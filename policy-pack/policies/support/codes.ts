@@ -1,0 +1,26 @@
+import type { VerificationCode } from '../../supply-chain/types';
+
+/**
+ * The pack's diagnostic codes (one union for the policy layer): the verification layer's codes pass
+ * through unchanged; the rest are the pack's own.
+ */
+export type PackDiagnosticCode =
+  | VerificationCode
+  /** A value needed for the check is unknown during preview; it is checked at update. */
+  | 'VALUE_UNKNOWN'
+  /** The workload's containers cannot be read (wrong type, missing spec, absurd nesting). */
+  | 'WORKLOAD_UNREADABLE'
+  | 'IMAGE_MISSING'
+  | 'IMAGE_INVALID'
+  /** A resource deploys workloads the pack cannot see (helm.sh/v3 Release). */
+  | 'WORKLOADS_HIDDEN'
+  | 'CONFIG_INVALID'
+  | 'TRUST_POLICY_MISSING'
+  | 'NOT_PINNED'
+  | 'REGISTRY_NOT_ALLOWED'
+  /** An infrastructure setting differs from what the policy requires. */
+  | 'SETTING_REQUIRED'
+  | 'CONFIDENTIAL_TYPE_NOT_ALLOWED'
+  | 'MACHINE_TYPE_UNSUPPORTED'
+  | 'ADMISSION_CONTROL_MISSING'
+  | 'NOT_SCHEDULED_ON_CONFIDENTIAL_NODES';
