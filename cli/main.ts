@@ -5,13 +5,19 @@ import { EXIT, UsageError } from './exit-codes';
 import * as previewCommand from './commands/preview';
 import * as verifyCommand from './commands/verify';
 import * as deployCommand from './commands/deploy';
+import * as kyvernoCommand from './commands/kyverno';
 
 /**
  * Each command lives in cli/commands/<name>.ts and exports `register(program)`. A command's action
  * returns its exit code; usage and configuration errors exit 2 (DESIGN.md, "Interfaces").
  */
 type Register = (program: Command, setExit: (code: number) => void) => void;
-const COMMANDS: Register[] = [verifyCommand.register, deployCommand.register, previewCommand.register];
+const COMMANDS: Register[] = [
+  verifyCommand.register,
+  deployCommand.register,
+  previewCommand.register,
+  kyvernoCommand.register,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {

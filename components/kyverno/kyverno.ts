@@ -80,6 +80,14 @@ export interface ValidatedKyverno {
 
 const NEVER_EXCLUDED = ['default'];
 
+/** Namespaces the admission policy skips: the system ones, Kyverno's own, then any the caller adds. */
+export function kyvernoExcludedNamespaces(
+  namespace = 'kyverno',
+  additional: readonly string[] = [],
+): string[] {
+  return [...new Set([...SYSTEM_NAMESPACES, namespace, ...additional])];
+}
+
 export function validateKyvernoArgs(args: KyvernoArgs): ValidatedKyverno {
   const problems = new ArgsProblems();
   const raw = args as unknown as Record<string, unknown>;
