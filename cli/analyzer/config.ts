@@ -1,4 +1,4 @@
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { AnalyzerError } from './errors';
 import type { AnalyzerInfo, EnforcementLevel, PackConfig } from './types';
 
@@ -28,7 +28,6 @@ export function reconcileConfig(
   }
   const allLevel = levelOf(config['all'], 'all', problems);
   const result: Record<string, ReconciledPolicyConfig> = {};
-  const ajv = new Ajv({ allErrors: true, strict: false });
   for (const policy of info.policies) {
     const properties: Record<string, unknown> = {};
     for (const [key, schema] of Object.entries(policy.configSchema?.properties ?? {})) {
@@ -48,11 +47,7 @@ export function reconcileConfig(
       Object.assign(properties, rest);
     }
     if (policy.configSchema) {
-      const validate = ajv.compile({
-        type: 'object',
-        properties: policy.configSchema.properties,
-        required: policy.configSchema.required,
-      });
+      const validate = validatorFor(policy.configSchema);
       if (!validate(properties)) {
         for (const err of validate.errors ?? []) {
           problems.push(`${policy.name}${err.instancePath || ''}: ${err.message ?? 'invalid'}`);
@@ -67,6 +62,18 @@ export function reconcileConfig(
     throw new AnalyzerError('INVALID_CONFIG', `policy pack config is invalid:\n  ${problems.join('\n  ')}`);
   }
   return result;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+/** Compiled once per schema object (one per session): compiling the trust policy schema costs seconds. */
+const validators = new WeakMap<object, ValidateFunction>();
+function validatorFor(schema: { properties: Record<string, unknown>; required: string[] }): ValidateFunction {
+  let v = validators.get(schema);
+  if (!v) {
+    v = ajv.compile({ type: 'object', properties: schema.properties, required: schema.required });
+    validators.set(schema, v);
+  }
+  return v;
 }
 
 function levelOf(value: unknown, where: string, problems: string[]): EnforcementLevel | undefined {

@@ -28,15 +28,26 @@ export function secret(value: unknown): unknown {
   return new SecretValue(value);
 }
 
+/** Deepest nesting sent: measured, google-protobuf 3.21 round-trips 1000 levels and overflows at 1500. */
+export const MAX_NESTING = 1000;
+
 /**
  * Builds a protobuf Value without recursion, so deeply nested properties (garbage tests) cannot
  * overflow the harness's stack before they reach the pack.
  */
 export function toValue(input: unknown): Value {
   const root = new Value();
-  const work: { value: unknown; target: Value; path: string }[] = [{ value: input, target: root, path: '' }];
+  const work: { value: unknown; target: Value; path: string; depth: number }[] = [
+    { value: input, target: root, path: '', depth: 0 },
+  ];
   while (work.length > 0) {
-    const { value, target, path } = work.pop()!;
+    const { value, target, path, depth } = work.pop()!;
+    if (depth > MAX_NESTING) {
+      throw new AnalyzerError(
+        'INVALID_RESOURCE',
+        `properties nest deeper than ${MAX_NESTING} levels (at ${path.slice(0, 60)}...): google-protobuf's encoder and decoder recurse per level and would overflow the stack`,
+      );
+    }
     if (value instanceof UnknownValue) {
       target.setStringValue(UNKNOWN_WIRE_VALUE);
     } else if (value instanceof SecretValue) {
@@ -47,7 +58,7 @@ export function toValue(input: unknown): Value {
       const inner = new Value();
       wrapper.getFieldsMap().set('value', inner);
       target.setStructValue(wrapper);
-      work.push({ value: value.value, target: inner, path: `${path}.value` });
+      work.push({ value: value.value, target: inner, path: `${path}.value`, depth: depth + 1 });
     } else if (value === null) {
       target.setNullValue(NullValue.NULL_VALUE);
     } else if (typeof value === 'string') {
@@ -61,7 +72,9 @@ export function toValue(input: unknown): Value {
       const items = value.map(() => new Value());
       list.setValuesList(items);
       target.setListValue(list);
-      value.forEach((v: unknown, i) => work.push({ value: v, target: items[i]!, path: `${path}[${i}]` }));
+      value.forEach((v: unknown, i) =>
+        work.push({ value: v, target: items[i]!, path: `${path}[${i}]`, depth: depth + 1 }),
+      );
     } else if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
       const struct = new Struct();
       const fields = struct.getFieldsMap();
@@ -69,7 +82,7 @@ export function toValue(input: unknown): Value {
         if (v === undefined) continue;
         const child = new Value();
         fields.set(k, child);
-        work.push({ value: v, target: child, path: `${path}.${k}` });
+        work.push({ value: v, target: child, path: `${path}.${k}`, depth: depth + 1 });
       }
       target.setStructValue(struct);
     } else {
