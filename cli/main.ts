@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, UsageError } from './exit-codes';
+import * as demoCommand from './commands/demo';
 import * as previewCommand from './commands/preview';
 import * as verifyCommand from './commands/verify';
 import * as deployCommand from './commands/deploy';
@@ -17,6 +18,7 @@ const COMMANDS: Register[] = [
   deployCommand.register,
   previewCommand.register,
   kyvernoCommand.register,
+  demoCommand.register,
 ];
 
 function version(): string {

@@ -18,6 +18,7 @@ export interface PreviewCommandOptions {
   build: boolean;
   registryMirror: string[];
   insecureRegistry: string[];
+  config: string[];
 }
 
 /** Progress on stderr, so stdout stays the report (or JSON). */
@@ -50,6 +51,17 @@ export function progressPrinter(
   };
 }
 
+/** `-c key=value` values; keys without a namespace get the project's, as in `pulumi preview -c`. */
+function parseConfigValues(values: string[]): Record<string, string> {
+  const config: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--config ${value}: expected KEY=VALUE`, 'BAD_CONFIG');
+    config[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return config;
+}
+
 /** Runs the preview; usage/config problems become UsageError (exit 2). */
 export async function previewReport(options: PreviewCommandOptions): Promise<PreviewReport> {
   try {
@@ -61,6 +73,7 @@ export async function previewReport(options: PreviewCommandOptions): Promise<Pre
       build: options.build,
       mirrors: parseMirrors(options.registryMirror),
       insecureRegistries: options.insecureRegistry,
+      configOverrides: parseConfigValues(options.config),
       progress: progressPrinter(),
     });
   } catch (e) {
@@ -83,6 +96,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option(
       '--policy-config <file>',
       "the policy pack config; default: the stack's <project>:policyPackConfig",
+    )
+    .option(
+      '-c, --config <key=value>',
+      'a stack config value over Pulumi.<stack>.yaml (repeatable, like pulumi -c)',
+      collect,
+      [],
     )
     .option('--json', 'print the report as JSON (format in docs/cli.md)', false)
     .option('--no-build', 'fail instead of building the pack when policy-pack/dist is missing or stale')

@@ -32,7 +32,7 @@ export interface PreviewOptions {
   /** Added to every image-verifying policy's `registry` settings. */
   mirrors?: Record<string, string>;
   insecureRegistries?: string[];
-  /** Config values over the stack file's (`namespace:key` -> string). */
+  /** Config values over the stack file's (`namespace:key` -> string; no namespace = the project's). */
   configOverrides?: Record<string, string>;
   progress?: (event: PreviewProgress) => void;
 }
@@ -45,7 +45,10 @@ export interface PreviewOptions {
 export async function runPreview(options: PreviewOptions): Promise<PreviewReport> {
   const progress = options.progress ?? (() => undefined);
   const settings = loadStackSettings(options.projectDir, options.stack);
-  const config = { ...settings.config, ...options.configOverrides };
+  const config = { ...settings.config };
+  for (const [key, value] of Object.entries(options.configOverrides ?? {})) {
+    config[key.includes(':') ? key : `${settings.project}:${key}`] = value;
+  }
   const configFile = policyConfigFile(options, config, settings.project);
   const packConfig = readPackConfig(configFile);
 
