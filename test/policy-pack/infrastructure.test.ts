@@ -1,0 +1,434 @@
+import { strict as assert } from 'node:assert';
+import { startAnalyzer, UNKNOWN, type AnalyzerSession, type ResourceInput } from '../../cli/analyzer';
+import { DIGEST, PACK_DIR, deployment, messages, summary } from './support/pack';
+
+/**
+ * The infrastructure policies through the real protocol. Each starts from a compliant resource (what
+ * components/ produces) and changes one thing: exactly one diagnostic, with its code and level.
+ */
+
+const NODE_POOL = 'gcp:container/nodePool:NodePool';
+const CLUSTER = 'gcp:container/cluster:Cluster';
+
+function nodeConfig(): Record<string, unknown> {
+  return {
+    machineType: 'c3-standard-4',
+    confidentialNodes: { enabled: true, confidentialInstanceType: 'TDX' },
+    imageType: 'COS_CONTAINERD',
+    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+    workloadMetadataConfig: { mode: 'GKE_METADATA' },
+    taints: [{ key: 'trustops.dev/confidential-node', value: 'true', effect: 'NO_SCHEDULE' }],
+  };
+}
+
+function cluster(): Record<string, unknown> {
+  return {
+    name: 'platform',
+    location: 'us-central1',
+    workloadIdentityConfig: { workloadPool: 'acme-prod.svc.id.goog' },
+    privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false },
+    binaryAuthorization: { evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE' },
+    releaseChannel: { channel: 'REGULAR' },
+    enableShieldedNodes: true,
+    enableLegacyAbac: false,
+    masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+    removeDefaultNodePool: true,
+    initialNodeCount: 1,
+    datapathProvider: 'ADVANCED_DATAPATH',
+  };
+}
+
+type Mutate = (p: Record<string, unknown>) => void;
+const set =
+  (path: string[], value: unknown): Mutate =>
+  (p) => {
+    let cur = p;
+    for (const k of path.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+    if (value === undefined) delete cur[path[path.length - 1]!];
+    else cur[path[path.length - 1]!] = value;
+  };
+
+describe('infrastructure policies through the analyzer protocol', function () {
+  let analyzer: AnalyzerSession;
+  const analyze = (r: ResourceInput): ReturnType<AnalyzerSession['analyze']> => analyzer.analyze(r);
+
+  before(async function () {
+    analyzer = await startAnalyzer({ packDir: PACK_DIR });
+  });
+  after(async function () {
+    await analyzer?.close();
+  });
+  beforeEach(async function () {
+    await analyzer.configure({ 'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'] } });
+  });
+
+  describe('gke-confidential-nodes', function () {
+    const only = ['gke-confidential-nodes'];
+    it('passes a TDX pool on C3 with every setting explicit', async function () {
+      assert.deepEqual(
+        summary(await analyze({ type: NODE_POOL, name: 'tdx', properties: { nodeConfig: nodeConfig() } })),
+        [],
+      );
+    });
+
+    const cases: [string, Mutate, string][] = [
+      ['confidential nodes off', set(['confidentialNodes', 'enabled'], false), 'SETTING_REQUIRED'],
+      [
+        'instance type implicit',
+        set(['confidentialNodes', 'confidentialInstanceType'], undefined),
+        'CONFIDENTIAL_TYPE_NOT_ALLOWED',
+      ],
+      [
+        'SEV_SNP not allowed by default',
+        (n) => {
+          set(['confidentialNodes', 'confidentialInstanceType'], 'SEV_SNP')(n);
+          set(['machineType'], 'n2d-standard-4')(n);
+        },
+        'CONFIDENTIAL_TYPE_NOT_ALLOWED',
+      ],
+      ['TDX on an N2D machine', set(['machineType'], 'n2d-standard-4'), 'MACHINE_TYPE_UNSUPPORTED'],
+      [
+        'machine type left to the e2-medium default',
+        set(['machineType'], undefined),
+        'MACHINE_TYPE_UNSUPPORTED',
+      ],
+      ['secure boot off', set(['shieldedInstanceConfig', 'enableSecureBoot'], false), 'SETTING_REQUIRED'],
+      [
+        'integrity monitoring unset',
+        set(['shieldedInstanceConfig', 'enableIntegrityMonitoring'], undefined),
+        'SETTING_REQUIRED',
+      ],
+      ['Ubuntu image', set(['imageType'], 'UBUNTU_CONTAINERD'), 'SETTING_REQUIRED'],
+      ['GCE metadata exposed', set(['workloadMetadataConfig', 'mode'], 'GCE_METADATA'), 'SETTING_REQUIRED'],
+    ];
+    for (const [what, mutate, code] of cases) {
+      it(`blocks a pool with ${what} (${code})`, async function () {
+        const nc = nodeConfig();
+        mutate(nc);
+        const r = await analyze({ type: NODE_POOL, name: 'pool', properties: { nodeConfig: nc } });
+        assert.deepEqual(summary(r, only), [`gke-confidential-nodes mandatory ${code}`]);
+        assert.match(
+          messages(r, 'gke-confidential-nodes')[0]!,
+          /pool \(gcp:container\/nodePool:NodePool\): nodeConfig\./,
+        );
+      });
+    }
+
+    it('allows SEV_SNP on N2D when the config allows it, and still checks the machine type', async function () {
+      await analyzer.configure({ 'gke-confidential-nodes': { allowedTypes: ['TDX', 'SEV_SNP'] } });
+      const nc = nodeConfig();
+      set(['confidentialNodes', 'confidentialInstanceType'], 'SEV_SNP')(nc);
+      set(['machineType'], 'n2d-standard-4')(nc);
+      assert.deepEqual(
+        summary(await analyze({ type: NODE_POOL, name: 'snp', properties: { nodeConfig: nc } }), only),
+        [],
+      );
+      set(['machineType'], 'c3-standard-4')(nc);
+      assert.deepEqual(
+        summary(await analyze({ type: NODE_POOL, name: 'snp', properties: { nodeConfig: nc } }), only),
+        ['gke-confidential-nodes mandatory MACHINE_TYPE_UNSUPPORTED'],
+      );
+    });
+
+    it('a pool without nodeConfig, a cluster default pool and inline pools are all checked', async function () {
+      assert.deepEqual(summary(await analyze({ type: NODE_POOL, name: 'bare', properties: {} }), only), [
+        'gke-confidential-nodes mandatory SETTING_REQUIRED',
+      ]);
+      const keepsDefault = { ...cluster(), removeDefaultNodePool: false };
+      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: keepsDefault }), only), [
+        'gke-confidential-nodes mandatory SETTING_REQUIRED',
+      ]);
+      const bad = nodeConfig();
+      set(['imageType'], 'COS')(bad);
+      const inline = { ...cluster(), nodePools: [{ nodeConfig: nodeConfig() }, { nodeConfig: bad }] };
+      const r = await analyze({ type: CLUSTER, name: 'c', properties: inline });
+      assert.deepEqual(summary(r, only), ['gke-confidential-nodes mandatory SETTING_REQUIRED']);
+      assert.match(messages(r, 'gke-confidential-nodes')[0]!, /nodePools\[1\]\.nodeConfig\.imageType/);
+      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: cluster() }), only), []);
+    });
+
+    it('a machine type unknown during preview is advisory', async function () {
+      const nc = nodeConfig();
+      nc.machineType = UNKNOWN;
+      assert.deepEqual(
+        summary(await analyze({ type: NODE_POOL, name: 'p', properties: { nodeConfig: nc } }), only),
+        ['gke-confidential-nodes advisory VALUE_UNKNOWN'],
+      );
+    });
+  });
+
+  describe('gke-cluster-hardened', function () {
+    const only = ['gke-cluster-hardened'];
+    it('passes a hardened cluster (Dataplane V2 or network policy)', async function () {
+      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: cluster() }), only), []);
+      const np = {
+        ...cluster(),
+        datapathProvider: undefined,
+        networkPolicy: { enabled: true, provider: 'CALICO' },
+      };
+      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: np }), only), []);
+    });
+    const cases: [string, Mutate][] = [
+      ['no Workload Identity', set(['workloadIdentityConfig'], undefined)],
+      ['public nodes', set(['privateClusterConfig', 'enablePrivateNodes'], false)],
+      ['Binary Authorization disabled', set(['binaryAuthorization', 'evaluationMode'], 'DISABLED')],
+      ['no release channel', set(['releaseChannel'], undefined)],
+      ['release channel UNSPECIFIED', set(['releaseChannel', 'channel'], 'UNSPECIFIED')],
+      ['shielded nodes off', set(['enableShieldedNodes'], false)],
+      ['legacy ABAC on', set(['enableLegacyAbac'], true)],
+      ['basic auth password', set(['masterAuth', 'password'], 'hunter2')],
+      [
+        'client certificates issued',
+        set(['masterAuth', 'clientCertificateConfig', 'issueClientCertificate'], true),
+      ],
+      ['default node pool kept', set(['removeDefaultNodePool'], false)],
+      ['neither network policy nor Dataplane V2', set(['datapathProvider'], 'LEGACY_DATAPATH')],
+    ];
+    for (const [what, mutate] of cases) {
+      it(`blocks a cluster with ${what}`, async function () {
+        const c = cluster();
+        mutate(c);
+        const r = await analyze({ type: CLUSTER, name: 'c', properties: c });
+        assert.deepEqual(summary(r, only), ['gke-cluster-hardened mandatory SETTING_REQUIRED']);
+      });
+    }
+    it('a downgraded level reports advisory', async function () {
+      await analyzer.configure({ 'gke-cluster-hardened': 'advisory' });
+      const r = await analyze({
+        type: CLUSTER,
+        name: 'c',
+        properties: { ...cluster(), enableLegacyAbac: true },
+      });
+      assert.deepEqual(summary(r, only), ['gke-cluster-hardened advisory SETTING_REQUIRED']);
+    });
+  });
+
+  describe('confidential-workloads-scheduled', function () {
+    const only = ['confidential-workloads-scheduled'];
+    const marked = { 'trustops.dev/confidential': 'true' };
+    const schedule = {
+      nodeSelector: { 'trustops.dev/confidential-node': 'true' },
+      tolerations: [
+        { key: 'trustops.dev/confidential-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+      ],
+    };
+    const image = `ghcr.io/acme/app@${DIGEST}`;
+    it('passes marked workloads that select and tolerate the pools, and ignores unmarked ones', async function () {
+      const ok = deployment([image], { labels: marked, spec: schedule });
+      assert.deepEqual(
+        summary(await analyze({ type: 'kubernetes:apps/v1:Deployment', name: 'w', properties: ok }), only),
+        [],
+      );
+      const affinity = {
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                {
+                  matchExpressions: [
+                    { key: 'trustops.dev/confidential-node', operator: 'In', values: ['true'] },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+        tolerations: [{ key: 'trustops.dev/confidential-node', operator: 'Exists' }],
+      };
+      const viaAffinity = deployment([image], { labels: marked, spec: affinity });
+      assert.deepEqual(
+        summary(
+          await analyze({ type: 'kubernetes:apps/v1:Deployment', name: 'w', properties: viaAffinity }),
+          only,
+        ),
+        [],
+      );
+      const unmarked = deployment([image]);
+      assert.deepEqual(
+        summary(
+          await analyze({ type: 'kubernetes:apps/v1:Deployment', name: 'w', properties: unmarked }),
+          only,
+        ),
+        [],
+      );
+    });
+    it('blocks a marked workload that does not select, or does not tolerate, the pools', async function () {
+      const noSelect = deployment([image], { labels: marked, spec: { tolerations: schedule.tolerations } });
+      const r1 = await analyze({ type: 'kubernetes:apps/v1:Deployment', name: 'w', properties: noSelect });
+      assert.deepEqual(summary(r1, only), [
+        'confidential-workloads-scheduled mandatory NOT_SCHEDULED_ON_CONFIDENTIAL_NODES',
+      ]);
+      assert.match(messages(r1, 'confidential-workloads-scheduled')[0]!, /select confidential nodes/);
+      const noTolerate = deployment([image], {
+        labels: marked,
+        spec: { nodeSelector: schedule.nodeSelector },
+      });
+      const r2 = await analyze({ type: 'kubernetes:apps/v1:Deployment', name: 'w', properties: noTolerate });
+      assert.deepEqual(summary(r2, only), [
+        'confidential-workloads-scheduled mandatory NOT_SCHEDULED_ON_CONFIDENTIAL_NODES',
+      ]);
+      assert.match(messages(r2, 'confidential-workloads-scheduled')[0]!, /tolerate confidential nodes/);
+      // One affinity term without the label is an escape hatch: not every term demands confidential nodes.
+      const escape = deployment([image], {
+        labels: marked,
+        spec: {
+          tolerations: schedule.tolerations,
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  {
+                    matchExpressions: [
+                      { key: 'trustops.dev/confidential-node', operator: 'In', values: ['true'] },
+                    ],
+                  },
+                  { matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] },
+                ],
+              },
+            },
+          },
+        },
+      });
+      assert.deepEqual(
+        summary(
+          await analyze({ type: 'kubernetes:apps/v1:Deployment', name: 'w', properties: escape }),
+          only,
+        ),
+        ['confidential-workloads-scheduled mandatory NOT_SCHEDULED_ON_CONFIDENTIAL_NODES'],
+      );
+    });
+  });
+
+  describe('allowed-registries', function () {
+    const only = ['allowed-registries'];
+    it('allows configured prefixes on path boundaries only', async function () {
+      const r = await analyze({
+        type: 'kubernetes:core/v1:Pod',
+        name: 'p',
+        properties: {
+          spec: {
+            containers: [
+              { name: 'ok', image: `ghcr.io/acme/app@${DIGEST}` },
+              { name: 'lookalike', image: `ghcr.io/acmecorp/app@${DIGEST}` },
+              { name: 'hub', image: 'nginx' },
+            ],
+            initContainers: [{ name: 'init', image: `ghcr.io/acme/init@${DIGEST}` }],
+          },
+        },
+      });
+      assert.deepEqual(summary(r, only), [
+        'allowed-registries mandatory REGISTRY_NOT_ALLOWED',
+        'allowed-registries mandatory REGISTRY_NOT_ALLOWED',
+      ]);
+      const m = messages(r, 'allowed-registries').join('\n');
+      assert.match(m, /container "lookalike".*found ghcr\.io\/acmecorp\/app/);
+      assert.match(m, /container "hub".*found docker\.io\/library\/nginx/);
+    });
+    it('Cloud Run v2 jobs are covered; an invalid reference is IMAGE_INVALID', async function () {
+      const r = await analyze({
+        type: 'gcp:cloudrunv2/job:Job',
+        name: 'j',
+        properties: {
+          template: { template: { containers: [{ image: 'gcr.io/other/job:1' }, { image: 'UPPER/Case' }] } },
+        },
+      });
+      assert.deepEqual(summary(r, only), [
+        'allowed-registries mandatory IMAGE_INVALID',
+        'allowed-registries mandatory REGISTRY_NOT_ALLOWED',
+      ]);
+    });
+  });
+
+  describe('admission-control-enforced (stack)', function () {
+    const only = ['admission-control-enforced'];
+    const clusterUrn = 'urn:pulumi:dev::trustops::gcp:container/cluster:Cluster::platform';
+    const providerUrn = 'urn:pulumi:dev::trustops::pulumi:providers:kubernetes::platform-k8s';
+    const provider = { type: 'pulumi:providers:kubernetes', name: 'platform-k8s', urn: providerUrn };
+    const stack = (
+      over: { policySpec?: Record<string, unknown>; charts?: string[] } = {},
+    ): ResourceInput[] => [
+      { type: CLUSTER, name: 'platform', urn: clusterUrn, properties: cluster() },
+      {
+        type: 'pulumi:providers:kubernetes',
+        name: 'platform-k8s',
+        urn: providerUrn,
+        properties: {},
+        dependencies: [clusterUrn],
+      },
+      ...(over.charts ?? ['oci://ghcr.io/kyverno/charts/kyverno', 'spire']).map((chart, i) => ({
+        type: 'kubernetes:helm.sh/v4:Chart',
+        name: `chart-${i}`,
+        properties: { chart },
+        provider,
+      })),
+      {
+        type: 'kubernetes:kyverno.io/v1:ClusterPolicy',
+        name: 'verify-images',
+        provider,
+        properties: {
+          apiVersion: 'kyverno.io/v1',
+          kind: 'ClusterPolicy',
+          spec: over.policySpec ?? {
+            failurePolicy: 'Fail',
+            rules: [
+              { name: 'images-0', verifyImages: [{ imageReferences: ['*'], failureAction: 'Enforce' }] },
+            ],
+          },
+        },
+      },
+    ];
+    it('passes a cluster with Kyverno enforcing image verification and SPIRE', async function () {
+      assert.deepEqual(summary(await analyzer.analyzeStack(stack()), only), []);
+    });
+    it('blocks each missing piece with its own diagnostic on the cluster', async function () {
+      const cases: [ResourceInput[], string][] = [
+        [stack({ charts: ['spire'] }), 'Kyverno'],
+        [stack({ charts: ['kyverno'] }), 'SPIRE'],
+        [
+          stack({
+            policySpec: {
+              failurePolicy: 'Ignore',
+              rules: [{ verifyImages: [{ failureAction: 'Enforce' }] }],
+            },
+          }),
+          'image verification',
+        ],
+        [
+          stack({
+            policySpec: {
+              failurePolicy: 'Fail',
+              validationFailureAction: 'Audit',
+              rules: [{ verifyImages: [{}] }],
+            },
+          }),
+          'image verification',
+        ],
+        [stack({ policySpec: { failurePolicy: 'Fail', rules: [{ validate: {} }] } }), 'image verification'],
+      ];
+      for (const [resources, requirement] of cases) {
+        const r = await analyzer.analyzeStack(resources);
+        assert.deepEqual(
+          summary(r, only),
+          ['admission-control-enforced mandatory ADMISSION_CONTROL_MISSING'],
+          requirement,
+        );
+        assert.equal(r.diagnostics[0]!.urn, clusterUrn);
+        assert.match(
+          r.diagnostics[0]!.message,
+          new RegExp(`platform \\(gcp:container/cluster:Cluster\\): ${requirement}`),
+        );
+      }
+    });
+    it('with two clusters, admission control on one does not cover the other', async function () {
+      const otherUrn = 'urn:pulumi:dev::trustops::gcp:container/cluster:Cluster::apps';
+      const resources = [...stack(), { type: CLUSTER, name: 'apps', urn: otherUrn, properties: cluster() }];
+      const r = await analyzer.analyzeStack(resources);
+      assert.deepEqual(summary(r, only), [
+        'admission-control-enforced mandatory ADMISSION_CONTROL_MISSING',
+        'admission-control-enforced mandatory ADMISSION_CONTROL_MISSING',
+        'admission-control-enforced mandatory ADMISSION_CONTROL_MISSING',
+      ]);
+      assert.ok(r.diagnostics.every((d) => d.urn === otherUrn));
+    });
+  });
+});
