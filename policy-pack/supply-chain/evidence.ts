@@ -91,6 +91,9 @@ function rejectionOf(e: unknown): { reason: RejectionReason; detail: string } {
         return { reason: 'untrusted-signer', detail };
       case 'BUNDLE_MALFORMED':
         return { reason: 'malformed', detail };
+      case 'DIGEST_MISMATCH':
+        // the signature covers other bytes than this manifest: evidence for another digest
+        return { reason: 'other-digest', detail };
       default:
         return { reason: 'bad-signature', detail };
     }
@@ -177,7 +180,7 @@ export class EvidenceCollector {
       });
       return;
     }
-    this.dsse(subject, envelope, bundle, origin, out);
+    this.dsse(subject, envelope, bundle, origin, out, layer.annotations.predicateType);
   }
 
   private referrerBundle(subject: EvidenceSubject, referrer: ReferrerBundle, out: CollectedEvidence): void {
@@ -198,7 +201,8 @@ export class EvidenceCollector {
       return;
     }
     if (bundle.dsseEnvelope !== undefined) {
-      this.dsse(subject, bundle.dsseEnvelope, bundle, origin, out);
+      const announced = referrer.descriptor.annotations?.['dev.sigstore.bundle.predicateType'];
+      this.dsse(subject, bundle.dsseEnvelope, bundle, origin, out, announced);
       return;
     }
     // A message signature over the manifest bytes themselves: the signed digest is the image digest.
@@ -219,9 +223,11 @@ export class EvidenceCollector {
     bundle: unknown,
     origin: EvidenceOrigin,
     out: CollectedEvidence,
+    /** The predicate type the attachment's annotations announce (routing only). */
+    announced: string | undefined,
   ): void {
     const peeked = peekEnvelope(envelope);
-    const predicateType = peekPredicateType(peeked.payload);
+    const predicateType = peekPredicateType(peeked.payload) ?? announced;
     const kind = predicateType === COSIGN_SIGN_PREDICATE ? 'signature' : 'attestation';
     const reject = (reason: RejectionReason, detail: string): void => {
       out.rejected.push({ kind, origin, predicateType, reason, detail });

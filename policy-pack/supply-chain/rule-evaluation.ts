@@ -115,6 +115,13 @@ function rejectionsFor(
   return ev.rejected.filter((r) => r.kind === 'attestation' && test(r.predicateType));
 }
 
+/** Rejected attestations whose purpose cannot be told: listed under every attestation requirement. */
+function unroutedRejections(ev: CollectedEvidence): string[] {
+  return ev.rejected
+    .filter((r) => r.kind === 'attestation' && r.predicateType === undefined)
+    .map((r) => `unidentified attestation ${describeRejection(r)}`);
+}
+
 function unsignedNote(ev: CollectedEvidence, test: (predicateType: string | undefined) => boolean): string[] {
   const n = ev.unsigned.filter((u) => test(u.predicateType)).length;
   return n === 0 ? [] : [`${n} unsigned ${n === 1 ? 'attestation' : 'attestations'} (never counted)`];
@@ -208,6 +215,7 @@ export class RuleEvaluator {
           `${s.origin.source} ${short(s.origin.descriptor)}: SBOM signed by ${s.signer}, not accepted here`,
       ),
       ...rejected.map(describeRejection),
+      ...unroutedRejections(this.ev),
       ...unsignedNote(this.ev, isSbom),
     ];
     const code =
@@ -268,6 +276,7 @@ export class RuleEvaluator {
           `${s.origin.source} ${short(s.origin.descriptor)}: provenance signed by ${s.signer}, not accepted here`,
       ),
       ...rejected.map(describeRejection),
+      ...unroutedRejections(this.ev),
       ...unsignedNote(this.ev, isProv),
     ];
     const code =
@@ -342,8 +351,13 @@ export class RuleEvaluator {
       'REBUILD_QUORUM_NOT_MET',
       `at least ${threshold} distinct rebuilders of ${signerList(rebuilders)} attesting a rebuild of ${this.ev.digest} from the original source`,
       `${counted.size} of ${threshold}${countedText.length > 0 ? ` (${countedText.join(', ')})` : ''}` +
-        (notes.length + untrusted.length + rejected.length > 0
-          ? `; ${list([...notes, ...untrusted, ...rejected, ...unsignedNote(this.ev, isRebuildEvidence)])}`
+        (notes.length +
+          untrusted.length +
+          rejected.length +
+          this.ev.rejected.length +
+          this.ev.unsigned.length >
+        0
+          ? `; ${list([...notes, ...untrusted, ...rejected, ...unroutedRejections(this.ev), ...unsignedNote(this.ev, isRebuildEvidence)])}`
           : ''),
     );
   }
