@@ -34,3 +34,4 @@ export {
 export { DistributionStore, type DistributionStoreOptions } from './distribution-store';
 export { OciLayoutStore } from './oci-layout-store';
 export { HttpTransport, type TransportOptions } from './transport';
+export { parseMirrorFlags } from './mirrors';

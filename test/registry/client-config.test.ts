@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { parseChallenges } from '../../policy-pack/registry/auth';
 import { createRegistryClient } from '../../policy-pack/registry/client';
 import { RegistryError } from '../../policy-pack/registry/errors';
+import { parseMirrorFlags } from '../../policy-pack/registry/mirrors';
 import { parseReference } from '../../policy-pack/registry/reference';
 import { parseRetryAfter } from '../../policy-pack/registry/transport';
 import { RegistryPusher } from '../../cli/oci/push';
@@ -145,4 +146,29 @@ describe('registry/client: per-registry concurrency limit', () => {
       }
     });
   }
+});
+
+describe('registry/mirrors: --registry-mirror flags', () => {
+  it('parses HOST=oci-layout:DIR and HOST=https://mirror', () => {
+    assert.deepEqual(
+      parseMirrorFlags(['ghcr.io=oci-layout:/srv/m', 'docker.io=https://mirror.example.com']),
+      {
+        'ghcr.io': 'oci-layout:/srv/m',
+        'docker.io': 'https://mirror.example.com',
+      },
+    );
+    for (const bad of [
+      ['ghcr.io'],
+      ['=oci-layout:/x'],
+      ['ghcr.io=/srv/m'],
+      ['a/b=https://m'],
+      ['x.io=https://a', 'x.io=https://b'],
+    ]) {
+      assert.throws(
+        () => parseMirrorFlags(bad),
+        (e: unknown) => e instanceof RegistryError && e.code === 'INVALID_CONFIG',
+        bad.join(' '),
+      );
+    }
+  });
 });
