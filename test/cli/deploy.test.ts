@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runDeploy } from '../../cli/commands/deploy';
+import { ensureDemoSupplyChain } from '../../cli/demo/supply-chain';
 import { DeployError } from '../../cli/deploy/errors';
 import { deploy, orderStacks, type DeployOptions } from '../../cli/deploy/orchestrator';
 import { findPulumiCli } from '../../cli/deploy/pulumi-cli';
@@ -297,6 +298,78 @@ describe('trustops deploy (orchestrator)', () => {
       withImages.stacks[1]?.images.map((i) => [i.image, i.allowed]),
       [[image, true]],
     );
+  });
+
+  it('records each image digest with the verdict of the trust policy the pack was given', async () => {
+    const demo = await ensureDemoSupplyChain(path.join(tmp, 'demo'));
+    const workloadStep = (name: string): ReturnType<typeof createStep> =>
+      createStep(
+        `urn:pulumi:apps-example::trustops::kubernetes:apps/v1:Deployment::${name}`,
+        'kubernetes:apps/v1:Deployment',
+        {
+          spec: { template: { spec: { containers: [{ name, image: demo.images[name] }] } } },
+        },
+      );
+    const fake = fakeWorkspace({
+      'apps-example': { preview: { events: [workloadStep('payments-api'), workloadStep('checkout')] } },
+    });
+    const recordFile = path.join(tmp, 'records', 'verdicts.json');
+    const code = await runDeploy(
+      {
+        stack: ['apps-example'],
+        cwd: REPO,
+        policyPack: packDir,
+        policyConfig: demo.packConfigFile,
+        previewOnly: true,
+        record: recordFile,
+        json: false,
+        registryMirror: [`${demo.host}=oci-layout:${demo.layoutDir}`],
+        insecureRegistry: [],
+      },
+      fake.factory,
+      { write: () => true } as unknown as NodeJS.WritableStream,
+    );
+    assert.equal(code, 0);
+    const record = JSON.parse(readFileSync(recordFile, 'utf8')) as DeploymentRecord;
+    const images = record.stacks[0]?.images ?? [];
+    const byImage = new Map(images.map((i) => [i.image, i]));
+    const payments = byImage.get(demo.images['payments-api']!);
+    const checkout = byImage.get(demo.images['checkout']!);
+    assert.equal(payments?.allowed, true);
+    assert.equal(payments?.digest, demo.images['payments-api']!.split('@')[1]);
+    assert.deepEqual(payments?.resources, [
+      'urn:pulumi:apps-example::trustops::kubernetes:apps/v1:Deployment::payments-api',
+    ]);
+    assert.equal(checkout?.allowed, false);
+    assert.deepEqual(
+      checkout?.findings.map((f) => f.code),
+      ['SIGNATURE_MISSING'],
+    );
+  });
+
+  it('from the command line without a Pulumi CLI: exit 2, nothing run', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'trustops-nopulumi-'));
+    const saved = { PATH: process.env['PATH'], HOME: process.env['HOME'] };
+    try {
+      process.env['PATH'] = path.join(home, 'bin');
+      process.env['HOME'] = home;
+      const code = await main([
+        'node',
+        'trustops',
+        'deploy',
+        '--policy-pack',
+        packDir,
+        '--policy-config',
+        packConfig,
+        '--record',
+        path.join(home, 'record.json'),
+      ]);
+      assert.equal(code, 2);
+    } finally {
+      process.env['PATH'] = saved.PATH;
+      process.env['HOME'] = saved.HOME;
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('names the missing Pulumi CLI and how to install it', () => {
