@@ -114,6 +114,9 @@ export function validateSecureWorkloadArgs(name: string, args: SecureWorkloadArg
 
 const SPIFFE_MOUNT = '/spiffe-workload-api';
 
+/** Label marking a workload that must run on confidential nodes (the pack's default marker). */
+export const CONFIDENTIAL_WORKLOAD_MARKER = 'trustops.dev/confidential';
+
 /** A Deployment pinned by digest under restricted Pod Security, with its ServiceAccount and PodDisruptionBudget. */
 export class SecureWorkload extends pulumi.ComponentResource {
   readonly serviceAccount: k8s.core.v1.ServiceAccount;
@@ -123,7 +126,14 @@ export class SecureWorkload extends pulumi.ComponentResource {
   constructor(name: string, args: SecureWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
     super('trustops:workload:SecureWorkload', name, {}, opts);
     const v = validateSecureWorkloadArgs(name, args);
-    const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'trustops' };
+    const selectorLabels = { 'app.kubernetes.io/name': name };
+    // The marker tells the pack (confidential-workloads-scheduled) that this workload must land on
+    // confidential nodes, so a later edit that drops the nodeSelector or toleration is caught.
+    const labels: Record<string, string> = {
+      ...selectorLabels,
+      'app.kubernetes.io/managed-by': 'trustops',
+      ...(v.confidential ? { [CONFIDENTIAL_WORKLOAD_MARKER]: 'true' } : {}),
+    };
 
     this.serviceAccount = new k8s.core.v1.ServiceAccount(
       name,
@@ -148,7 +158,7 @@ export class SecureWorkload extends pulumi.ComponentResource {
         metadata: { name, namespace: args.namespace, labels },
         spec: {
           replicas: v.replicas,
-          selector: { matchLabels: labels },
+          selector: { matchLabels: selectorLabels },
           template: {
             metadata: { labels },
             spec: {
@@ -205,7 +215,7 @@ export class SecureWorkload extends pulumi.ComponentResource {
       name,
       {
         metadata: { name, namespace: args.namespace, labels },
-        spec: { minAvailable: v.minAvailable, selector: { matchLabels: labels } },
+        spec: { minAvailable: v.minAvailable, selector: { matchLabels: selectorLabels } },
       },
       { parent: this },
     );

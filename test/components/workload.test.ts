@@ -53,6 +53,7 @@ describe('SecureWorkload component', () => {
       ),
     );
     assert.equal(pod.nodeSelector, undefined, 'not confidential unless asked');
+    assert.equal(d.spec.template.metadata.labels['trustops.dev/confidential'], undefined);
     const sa = recordedResource('kubernetes:core/v1:ServiceAccount', 'api').inputs as any;
     assert.equal(sa.metadata.namespace, 'shop');
     assert.equal(sa.automountServiceAccountToken, false);
@@ -67,6 +68,9 @@ describe('SecureWorkload component', () => {
     const pod = (recordedResource('kubernetes:apps/v1:Deployment', 'enclave').inputs as any).spec.template
       .spec;
     assert.deepEqual(pod.nodeSelector, { 'trustops.dev/confidential-node': 'true' });
+    const d = recordedResource('kubernetes:apps/v1:Deployment', 'enclave').inputs as any;
+    assert.equal(d.spec.template.metadata.labels['trustops.dev/confidential'], 'true');
+    assert.deepEqual(d.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'enclave' });
     assert.deepEqual(pod.tolerations, [
       { key: 'trustops.dev/confidential-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
     ]);
