@@ -1,7 +1,7 @@
 import type { Descriptor } from '../../policy-pack/registry/types';
 import { blobOf, digestHex } from './digest';
 import { OciWriteError } from './errors';
-import { buildArtifactManifest, type Blob } from './image';
+import { buildArtifactManifest, descriptorOf, type Blob } from './image';
 import {
   BUNDLE_ANNOTATION,
   COSIGN_ANNOTATION,
@@ -10,6 +10,7 @@ import {
   IN_TOTO_PAYLOAD_TYPE,
   OCI_CONFIG,
   OCI_INDEX,
+  OCI_MANIFEST,
   SIGSTORE_BUNDLE_V03,
 } from './media-types';
 import { pushImage, type OciTarget } from './target';
@@ -65,7 +66,7 @@ function optionalAnnotations(input: {
  * Cosign's signature images carry an OCI config whose rootfs lists the (uncompressed) layers; readers
  * ignore it, but writing it keeps the manifests shaped like the ones cosign pushes.
  */
-function cosignConfig(layers: Blob[]): Blob {
+function cosignConfig(layers: Descriptor[]): Blob {
   const config = {
     architecture: '',
     created: '0001-01-01T00:00:00Z',
@@ -77,39 +78,70 @@ function cosignConfig(layers: Blob[]): Blob {
   return blobOf(OCI_CONFIG, Buffer.from(JSON.stringify(config)));
 }
 
+export interface CosignAttachOptions {
+  /**
+   * Keep the layers already under the tag and add these after them, as `cosign sign` does for a second
+   * signer. Default false: the tag is replaced.
+   */
+  append?: boolean;
+}
+
+async function existingLayers(target: OciTarget, repo: string, tag: string): Promise<Descriptor[]> {
+  if (!target.getManifest) {
+    throw new OciWriteError('INVALID_INPUT', 'this target cannot read manifests back, so it cannot append');
+  }
+  const existing = await target.getManifest(repo, tag);
+  if (!existing) return [];
+  return (JSON.parse(existing.bytes.toString()) as { layers?: Descriptor[] }).layers ?? [];
+}
+
 async function pushCosignManifest(
   target: OciTarget,
   repo: string,
   subjectDigest: string,
   suffix: '.sig' | '.att',
   layers: Blob[],
+  opts: CosignAttachOptions,
 ): Promise<Descriptor> {
-  if (layers.length === 0)
-    throw new OciWriteError('INVALID_INPUT', `no layers for ${digestTag(subjectDigest, suffix)}`);
-  const manifest = buildArtifactManifest({ layers, config: cosignConfig(layers) });
-  return pushImage(target, repo, manifest, digestTag(subjectDigest, suffix));
+  const tag = digestTag(subjectDigest, suffix);
+  if (layers.length === 0) throw new OciWriteError('INVALID_INPUT', `no layers for ${tag}`);
+  const fresh = layers.map(descriptorOf);
+  const key = (d: Descriptor): string => JSON.stringify([d.digest, d.annotations ?? {}]);
+  const kept = opts.append
+    ? (await existingLayers(target, repo, tag)).filter((d) => !fresh.some((f) => key(f) === key(d)))
+    : [];
+  const all = [...kept, ...fresh];
+  const config = cosignConfig(all);
+  for (const blob of [config, ...layers]) await target.putBlob(repo, blob);
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: descriptorOf(config), layers: all }),
+  );
+  const digest = await target.putManifest(repo, manifest, OCI_MANIFEST, tag);
+  return { mediaType: OCI_MANIFEST, digest, size: manifest.length };
 }
 
-/** Pushes `sha256-<hex>.sig` for `subjectDigest` with one layer per signature (replacing any earlier one). */
+/** Pushes `sha256-<hex>.sig` for `subjectDigest` with one layer per signature (replacing any earlier one unless `append`). */
 export async function attachCosignSignatures(
   target: OciTarget,
   repo: string,
   subjectDigest: string,
   sigs: CosignSignatureInput[],
+  opts: CosignAttachOptions = {},
 ): Promise<Descriptor> {
   const layers = sigs.map((s) => ({
     ...blobOf(COSIGN_SIMPLESIGNING, s.payload),
     annotations: { [COSIGN_ANNOTATION.signature]: s.signature, ...optionalAnnotations(s) },
   }));
-  return pushCosignManifest(target, repo, subjectDigest, '.sig', layers);
+  return pushCosignManifest(target, repo, subjectDigest, '.sig', layers, opts);
 }
 
-/** Pushes `sha256-<hex>.att` for `subjectDigest` with one DSSE layer per attestation (replacing any earlier one). */
+/** Pushes `sha256-<hex>.att` for `subjectDigest` with one DSSE layer per attestation (replacing any earlier one unless `append`). */
 export async function attachCosignAttestations(
   target: OciTarget,
   repo: string,
   subjectDigest: string,
   atts: CosignAttestationInput[],
+  opts: CosignAttachOptions = {},
 ): Promise<Descriptor> {
   const layers = atts.map((a) => ({
     ...blobOf(DSSE_ENVELOPE, a.envelope),
@@ -120,7 +152,7 @@ export async function attachCosignAttestations(
       ...optionalAnnotations(a),
     },
   }));
-  return pushCosignManifest(target, repo, subjectDigest, '.att', layers);
+  return pushCosignManifest(target, repo, subjectDigest, '.att', layers, opts);
 }
 
 /** What a bundle holds, for the `dev.sigstore.bundle.content` annotation, and its in-toto predicate type if any. */

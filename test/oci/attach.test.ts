@@ -246,6 +246,32 @@ describe('test bed: attachments in both formats, read back through the raw distr
     }
   });
 
+  it('append keeps earlier signers (as cosign does for a second signature), without duplicates; default replaces', async () => {
+    const subject = buildImage({ seed: 'append-subject' });
+    await pushImage(pusher, repo, subject, 'append');
+    const payload = simpleSigningPayload(ref(), subject.digest);
+    const sigBy = (k: ReturnType<typeof createKeyPair>) => ({
+      payload,
+      signature: signRawWithKey(payload, k.privateKeyPem).toString('base64'),
+    });
+    const [a, b] = [createKeyPair(), createKeyPair()];
+    const sigA = sigBy(a);
+    const layersNow = async (): Promise<string[]> => {
+      const got = await rawManifest(reg.url, repo, digestTag(subject.digest, '.sig'));
+      return parseJson<Manifest>(got.bytes).layers.map(
+        (l) => l.annotations?.[COSIGN_ANNOTATION.signature] ?? '',
+      );
+    };
+    await attachCosignSignatures(pusher, repo, subject.digest, [sigA]);
+    const sigB = sigBy(b);
+    await attachCosignSignatures(pusher, repo, subject.digest, [sigB], { append: true });
+    assert.deepEqual(await layersNow(), [sigA.signature, sigB.signature]);
+    await attachCosignSignatures(pusher, repo, subject.digest, [sigA], { append: true });
+    assert.deepEqual(await layersNow(), [sigB.signature, sigA.signature]);
+    await attachCosignSignatures(pusher, repo, subject.digest, [sigB]);
+    assert.deepEqual(await layersNow(), [sigB.signature]);
+  });
+
   it('refuses a subject digest that is not sha256:<64 hex>', async () => {
     await assert.rejects(
       attachCosignSignatures(pusher, repo, 'sha256:../../etc', [
