@@ -36,6 +36,11 @@ export interface DiscoveryContext {
   manifest(repository: string, digest: string, expected?: Partial<Descriptor>): Promise<FetchedManifest>;
   /** The subject's own manifest, cached by resolve(); used for BuildKit attestations in an index. */
   subject(): Promise<FetchedManifest>;
+  /**
+   * The index this digest was selected from in this run (platformManifests/selectPlatform), if any:
+   * BuildKit puts a platform image's attestation manifest in the index, not next to the image.
+   */
+  parentIndex(): Promise<FetchedManifest | undefined>;
 }
 
 const PREDICATE_TYPE_ANNOTATIONS = [
@@ -67,7 +72,7 @@ export async function discoverAttachments(
     ctx.discovery.referrers
       ? referrerAttachments(ctx, reference, digest, budget)
       : { bundles: [], unsigned: [] },
-    buildkitAttestations(ctx, reference),
+    buildkitAttestations(ctx, reference, digest),
   ]);
   const unsigned: UnsignedEvidence[] = [
     ...sboms.map((l): UnsignedEvidence => ({ source: 'cosign-sbom', descriptor: l.descriptor })),
@@ -132,7 +137,12 @@ async function referrerAttachments(
   digest: string,
   budget: AttachmentBudget,
 ): Promise<{ bundles: ReferrerBundle[]; unsigned: UnsignedEvidence[] }> {
-  const listed = await ctx.store.listReferrers(reference.repository, digest);
+  // A listing naming one referrer twice must not count its evidence twice.
+  const listed = [
+    ...new Map(
+      (await ctx.store.listReferrers(reference.repository, digest)).map((d) => [d.digest, d]),
+    ).values(),
+  ];
   budget.take(listed.length);
   const bundles: ReferrerBundle[] = [];
   const unsigned: UnsignedEvidence[] = [];
@@ -201,16 +211,21 @@ async function referrerAttachments(
 async function buildkitAttestations(
   ctx: DiscoveryContext,
   reference: ImageReference,
+  digest: string,
 ): Promise<UnsignedEvidence[]> {
   const subject = await ctx.subject();
-  if (!isIndexType(subject.descriptor.mediaType)) return [];
+  const subjectIsIndex = isIndexType(subject.descriptor.mediaType);
+  const index = subjectIsIndex ? subject : await ctx.parentIndex();
+  if (!index) return [];
   const details = {
     registry: reference.registry,
     repository: reference.repository,
-    reference: subject.descriptor.digest,
+    reference: index.descriptor.digest,
   };
-  const entries = descriptorsOf(subject.json, 'manifests', details).filter(
-    (d) => d.annotations?.[BUILDKIT_REFERENCE_TYPE] === BUILDKIT_ATTESTATION_MANIFEST,
+  const entries = descriptorsOf(index.json, 'manifests', details).filter(
+    (d) =>
+      d.annotations?.[BUILDKIT_REFERENCE_TYPE] === BUILDKIT_ATTESTATION_MANIFEST &&
+      (subjectIsIndex || buildkitSubject(d) === digest),
   );
   const found = await Promise.all(
     entries.map(async (entry): Promise<UnsignedEvidence[]> => {

@@ -66,6 +66,8 @@ class CachingRegistryClient implements RegistryClient {
   private readonly manifests = new InflightCache<FetchedManifest>();
   private readonly tags = new InflightCache<string>();
   private readonly attachmentCache = new InflightCache<Attachments>();
+  /** `registry/repo@child` -> the index digest it was listed in during this run. */
+  private readonly parents = new Map<string, string>();
   private readonly credentials;
 
   constructor(private readonly opts: RegistryClientOptions) {
@@ -107,6 +109,7 @@ class CachingRegistryClient implements RegistryClient {
         positive('concurrencyPerRegistry', opts.concurrencyPerRegistry, DEFAULT_CONCURRENCY),
       ),
       insecureHosts: this.insecure,
+      caCertificates: opts.caCertificates,
       log: opts.log,
     });
     // Build every mirror's store now so a bad mirror setting fails at start-up, not mid-run.
@@ -223,11 +226,13 @@ class CachingRegistryClient implements RegistryClient {
     const manifest = await this.manifest(reference, digest);
     if (!isIndexType(manifest.descriptor.mediaType)) return [];
     const details = { registry: reference.registry, repository: reference.repository, reference: digest };
-    return descriptorsOf(manifest.json, 'manifests', details)
-      .filter((d) => d.annotations?.[BUILDKIT_REFERENCE_TYPE] !== BUILDKIT_ATTESTATION_MANIFEST)
-      .map((descriptor) =>
-        descriptor.platform ? { descriptor, platform: descriptor.platform } : { descriptor },
-      );
+    const images = descriptorsOf(manifest.json, 'manifests', details).filter(
+      (d) => d.annotations?.[BUILDKIT_REFERENCE_TYPE] !== BUILDKIT_ATTESTATION_MANIFEST,
+    );
+    for (const d of images) this.parents.set(`${repositoryName(reference)}@${d.digest}`, digest);
+    return images.map((descriptor) =>
+      descriptor.platform ? { descriptor, platform: descriptor.platform } : { descriptor },
+    );
   }
 
   async selectPlatform(
@@ -283,6 +288,10 @@ class CachingRegistryClient implements RegistryClient {
           discovery: this.discovery,
           manifest: (repository, d, expected) => this.manifest({ ...reference, repository }, d, expected),
           subject: () => this.manifest(reference, digest),
+          parentIndex: async () => {
+            const parent = this.parents.get(`${repositoryName(reference)}@${digest}`);
+            return parent === undefined ? undefined : this.manifest(reference, parent);
+          },
         },
         reference,
         digest,

@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import { Semaphore } from './concurrency';
 import { RegistryError, type RegistryErrorDetails } from './errors';
 import { isLoopbackHost } from './reference';
@@ -17,6 +18,8 @@ export interface TransportOptions {
   concurrencyPerHost: number;
   /** Hosts (host or host:port) allowed over plain HTTP besides loopback. */
   insecureHosts: ReadonlySet<string>;
+  /** Extra trusted CA certificates (PEM), added to Node's roots. */
+  caCertificates?: readonly string[];
   log?: (event: RegistryLogEvent) => void;
 }
 
@@ -49,6 +52,17 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 /** Error bodies are read only to explain the failure; more than this is never useful. */
 const ERROR_BODY_LIMIT = 64 * 1024;
+/** Certificate failures: the peer is not who it claims to be, so retrying cannot help. */
+const TLS_VERIFICATION_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
 const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN']);
 
 class AttemptFailure extends Error {
@@ -69,7 +83,10 @@ export class HttpTransport {
   constructor(private readonly options: TransportOptions) {
     const agentOptions = { keepAlive: true, maxSockets: options.concurrencyPerHost };
     this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    const ca = options.caCertificates?.length
+      ? [...tls.rootCertificates, ...options.caCertificates]
+      : undefined;
+    this.httpsAgent = new https.Agent(ca ? { ...agentOptions, ca } : agentOptions);
   }
 
   close(): void {
@@ -120,6 +137,13 @@ export class HttpTransport {
           ...req.details,
           cause,
         });
+      }
+      if (url.protocol === 'https:' && next.protocol !== 'https:') {
+        throw new RegistryError(
+          'INSECURE_TRANSPORT',
+          `${url.host} redirected from HTTPS to ${next.protocol.replace(':', '')}://${next.host}; a downgrade is never followed.`,
+          req.details,
+        );
       }
       // Credentials belong to the origin that asked for them: a redirect elsewhere (blob storage, or a
       // hostile mirror) gets none, and they do not come back on a later hop either.
@@ -264,6 +288,19 @@ export class HttpTransport {
         socket.once(connected, () => clearTimeout(connectTimer));
       });
       clientRequest.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== undefined && TLS_VERIFICATION_CODES.has(e.code)) {
+          return finish(
+            new AttemptFailure(
+              new RegistryError(
+                'INSECURE_TRANSPORT',
+                `The TLS certificate of ${req.url.host} could not be verified (${e.code}); if the registry uses a private CA, ` +
+                  'pass its certificate as a trusted CA (caCertificates / --registry-ca). Never disable verification.',
+                { ...details, cause: e },
+              ),
+              false,
+            ),
+          );
+        }
         const retryable = e.code !== undefined && RETRYABLE_NETWORK_CODES.has(e.code);
         fail(
           'UNAVAILABLE',

@@ -154,6 +154,11 @@ export interface RegistryClientOptions {
   timeouts?: Partial<RegistryTimeouts>;
   retry?: Partial<RegistryRetryPolicy>;
   limits?: Partial<RegistryLimits>;
+  /**
+   * Extra PEM CA certificates trusted for HTTPS registries, mirrors and token realms (a private
+   * registry's internal CA), in addition to Node's bundled roots.
+   */
+  caCertificates?: string[];
   /** Requests in flight per registry host. Default 6. */
   concurrencyPerRegistry?: number;
   /** Default: environment variables, then Docker's config.json (auths, credHelpers, credsStore). */

@@ -317,6 +317,41 @@ describe('registry/distribution: reading a real registry (distribution 2.8, no r
         platforms.map((p) => p.descriptor.digest),
         [image.digest],
       );
+      // The platform image selected from that index: its BuildKit attestation lives in the index.
+      const picked = await client.selectPlatform(resolved.reference, resolved.digest, {
+        os: 'linux',
+        architecture: 'amd64',
+      });
+      const forImage = await client.attachments(picked.reference, picked.digest);
+      assert.deepEqual(
+        forImage.unsigned.map((u) => [u.source, u.descriptor.digest]),
+        [['buildkit', attestation.digest]],
+      );
+    });
+
+    it('counts a referrer listed twice in the fallback index once', async () => {
+      const img = await pushImage(pusher, 'team/dup', buildImage({ seed: 'dup' }), 'v1');
+      const statement = inTotoStatement({
+        subjects: [{ name: 'dup', digest: { sha256: img.digest.slice(7) } }],
+        predicateType: 'p',
+        predicate: {},
+      });
+      const bundle = Buffer.from(
+        JSON.stringify({
+          dsseEnvelope: {
+            payload: statement.toString('base64'),
+            payloadType: 'application/vnd.in-toto+json',
+            signatures: [],
+          },
+        }),
+      );
+      const entry = await attachBundleReferrer(pusher, 'team/dup', img, bundle);
+      const index = Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [entry, entry] }),
+      );
+      await pusher.putManifest('team/dup', index, OCI_INDEX, digestTag(img.digest));
+      const found = await client.attachments(parseReference(`${registry.host}/team/dup`), img.digest);
+      assert.equal(found.bundles.length, 1);
     });
 
     it('fails closed with TOO_LARGE beyond the attachment count or blob size limits', async () => {
