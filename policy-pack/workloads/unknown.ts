@@ -20,11 +20,17 @@ export function isUnknownValue(value: unknown): boolean {
 /** @pulumi/policy hands policies a proxy over the properties; this key returns the plain object under it. */
 const PROXY_TARGET_KEY = '__getSpecialProxyTarget';
 
-/** The plain properties under @pulumi/policy's unknown-checking proxy (or the value itself). */
+/**
+ * The plain properties under @pulumi/policy's proxies (or the value itself). Remediate stacks a
+ * secrets-preserving proxy under the unknown-checking one; under both, secrets are @pulumi/policy
+ * `Secret` objects, which a remediation must hand back untouched so they stay secret.
+ */
 export function rawProperties(props: unknown): unknown {
-  if (props !== null && typeof props === 'object') {
-    const target = (props as Record<string, unknown>)[PROXY_TARGET_KEY];
-    if (target !== undefined) return target;
+  let cur = props;
+  for (let i = 0; i < 4 && cur !== null && typeof cur === 'object'; i++) {
+    const target = (cur as Record<string, unknown>)[PROXY_TARGET_KEY];
+    if (target === undefined || target === cur) break;
+    cur = target;
   }
-  return props;
+  return cur;
 }
