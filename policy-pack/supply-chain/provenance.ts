@@ -18,7 +18,7 @@ export function isProvenancePredicate(predicateType: string): boolean {
 export interface BuildSource {
   /** Normalised repository: scheme, `git+` prefix, `@ref` and `.git` removed, host lower-cased. */
   repository: string;
-  /** `sha1:<hex>`, `gitCommit:<hex>`, ... as listed; compared after lower-casing. */
+  /** `sha1:<hex>`, `sha256:<hex>`, ... (gitCommit filed under sha1/sha256), lower-cased. */
   digests: string[];
 }
 
@@ -44,11 +44,22 @@ export function normaliseRepositoryUri(uri: string): string {
   return slash < 0 ? s.toLowerCase() : s.slice(0, slash).toLowerCase() + s.slice(slash);
 }
 
+/**
+ * SLSA v1 names a git commit `gitCommit`, v0.2 producers usually `sha1` (or `sha256` for SHA-256
+ * repositories): the same commit must compare equal across versions, so `gitCommit` is filed under the
+ * hash its length says it is.
+ */
+function digestKey(alg: string, value: string): string {
+  const hex = value.toLowerCase();
+  if (alg === 'gitCommit') return `${hex.length === 64 ? 'sha256' : 'sha1'}:${hex}`;
+  return `${alg}:${hex}`;
+}
+
 function sourceOf(entry: unknown): BuildSource | undefined {
   if (!isRecord(entry) || typeof entry.uri !== 'string' || !isRecord(entry.digest)) return undefined;
   const digests = Object.entries(entry.digest)
     .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
-    .map(([alg, hex]) => `${alg}:${hex.toLowerCase()}`);
+    .map(([alg, value]) => digestKey(alg, value));
   if (digests.length === 0) return undefined;
   return { repository: normaliseRepositoryUri(entry.uri), digests };
 }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  addToReferrersFallback,
   attachBundleReferrer,
   attachCosignAttestations,
   attachCosignSignatures,
@@ -13,7 +14,14 @@ import {
   type CosignAttestationInput,
   type CosignSignatureInput,
 } from '../../../cli/oci/attach';
-import { buildImage, buildIndex, type OciImage, type OciIndex } from '../../../cli/oci/image';
+import { blobOf } from '../../../cli/oci/digest';
+import {
+  buildArtifactManifest,
+  buildImage,
+  buildIndex,
+  type OciImage,
+  type OciIndex,
+} from '../../../cli/oci/image';
 import { RegistryPusher } from '../../../cli/oci/push';
 import { createKeyPair, signBlobWithKey, signDsseWithKey, type KeyPair } from '../../../cli/oci/sign-key';
 import { pushImage } from '../../../cli/oci/target';
@@ -97,7 +105,6 @@ export async function startWorld(): Promise<World> {
     fs.writeFileSync(path.join(dir, 'keys', `${name}.pub`), k.publicKeyPem);
   fs.writeFileSync(path.join(dir, 'trusted_root.json'), JSON.stringify(mock.trustedRoot));
   const trustedRoot = loadTrustedRoot(mock.trustedRoot, 'sigstore mock');
-  const client = createRegistryClient({});
 
   const policyYaml = (
     o: { images?: string; extra?: string } = {},
@@ -132,7 +139,8 @@ ${o.images ?? defaultRules(registry.host)}${o.extra ?? ''}`;
     verify: (image, p, now) =>
       createImageVerifier({
         policy: p ?? policy(),
-        registry: client,
+        // a fresh client per call, like a fresh deploy: tags are resolved again
+        registry: createRegistryClient({}),
         trustedRoot,
         ...(now ? { now: () => now } : {}),
       }).verify(image),
@@ -382,10 +390,36 @@ export async function attachEvidence(
     );
     bundles.push(Buffer.from(JSON.stringify(bundle)));
   }
+  const announced = [
+    ...evidence.signatures.map(() => undefined),
+    ...evidence.attestations.map((a) => a.predicateType),
+  ];
   for (const [i, b] of bundles.entries()) {
-    const bytes = evidence.corruptBundles?.[i] ?? b;
-    await attachBundleReferrer(world.pusher, repo, subject, bytes);
+    const corrupt = evidence.corruptBundles?.[i];
+    if (corrupt) await attachRawBundleReferrer(world, repo, subject, corrupt);
+    else
+      await attachBundleReferrer(world.pusher, repo, subject, b, undefined, { predicateType: announced[i] });
   }
+}
+
+/**
+ * A referrer whose bundle layer holds arbitrary bytes (the test bed's attach refuses non-JSON bundles,
+ * as it should): for malformed-bundle cases.
+ */
+async function attachRawBundleReferrer(
+  world: World,
+  repo: string,
+  subject: Descriptor,
+  bytes: Buffer,
+): Promise<void> {
+  const artifactType = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+  const referrer = buildArtifactManifest({
+    artifactType,
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    layers: [blobOf(artifactType, bytes)],
+  });
+  const d = await pushImage(world.pusher, repo, referrer);
+  await addToReferrersFallback(world.pusher, repo, subject.digest, { ...d, artifactType });
 }
 
 export interface Published {
