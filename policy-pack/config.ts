@@ -17,7 +17,8 @@ export type EnforcementLevel = 'advisory' | 'mandatory' | 'remediate' | 'disable
 
 type Entry<T> = EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Partial<T>);
 
-export interface PackConfig {
+// A type literal (not an interface) so it is assignable to index-signature types such as the harness's.
+export type PackConfig = {
   all?: EnforcementLevel;
   'trusted-images'?: Entry<TrustedImagesConfig>;
   'images-pinned-by-digest'?: Entry<ImagesPinnedByDigestConfig>;
@@ -26,7 +27,7 @@ export interface PackConfig {
   'gke-cluster-hardened'?: Entry<GkeClusterHardenedConfig>;
   'admission-control-enforced'?: Entry<AdmissionControlEnforcedConfig>;
   'confidential-workloads-scheduled'?: Entry<ConfidentialWorkloadsScheduledConfig>;
-}
+};
 
 export interface PackConfigInput {
   /** The trust policy document (already parsed: JSON or YAML object). */

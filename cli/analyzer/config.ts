@@ -1,6 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { AnalyzerError } from './errors';
-import type { AnalyzerInfo, EnforcementLevel, PackConfig } from './types';
+import type { AnalyzerInfo, EnforcementLevel, PackConfig, PolicyConfigEntry } from './types';
 
 /** One policy's effective config as the engine sends it in ConfigureAnalyzerRequest. */
 export interface ReconciledPolicyConfig {
@@ -24,6 +24,7 @@ export function reconcileConfig(
   const problems: string[] = [];
   const known = new Set(info.policies.map((p) => p.name));
   for (const name of Object.keys(config)) {
+    if (config[name] === undefined) continue;
     if (name !== 'all' && !known.has(name)) problems.push(`${name}: no such policy in pack ${info.name}`);
   }
   const allLevel = levelOf(config['all'], 'all', problems);
@@ -38,7 +39,7 @@ export function reconcileConfig(
     const initial = info.initialConfig[policy.name];
     Object.assign(properties, initial?.properties ?? {});
     let level: EnforcementLevel = initial?.enforcementLevel ?? allLevel ?? policy.enforcementLevel;
-    const entry = config[policy.name];
+    const entry = config[policy.name] as PolicyConfigEntry | undefined;
     if (typeof entry === 'string') {
       level = levelOf(entry, policy.name, problems) ?? level;
     } else if (entry !== undefined) {
