@@ -69,13 +69,64 @@ export function imageRegexForExemption(image: string): string {
   return `^${literalRepo}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@${escapeLiteral(digest)}$`;
 }
 
-/** Kyverno ClusterPolicy `imageReferences` wildcards (`*` spans everything there) for a rule's globs. */
-export function clusterPolicyImageReferences(globs: readonly string[]): string[] {
+/**
+ * Docker Hub references may be written without `docker.io/` and `library/`; Kyverno wildcards see the
+ * reference as written, so the short forms are listed too.
+ */
+function dockerHubForms(repository: string): string[] {
+  if (repository.startsWith('docker.io/library/')) {
+    const name = repository.slice('docker.io/library/'.length);
+    return [repository, `library/${name}`, name];
+  }
+  if (repository.startsWith('docker.io/')) return [repository, repository.slice('docker.io/'.length)];
+  return [repository];
+}
+
+/** Every form of a glob where each whole-segment `**` either spans segments or is absent (picomatch lets it match none). */
+function globstarVariants(glob: string): string[] {
+  const segments = glob.split('/');
+  let variants: string[][] = [[]];
+  for (const [i, seg] of segments.entries()) {
+    if (seg === '**' && i > 0) {
+      variants = [...variants.map((v) => [...v, '*']), ...variants.map((v) => [...v])];
+    } else {
+      variants = variants.map((v) => [...v, seg.replace(/\*\*/g, '*')]);
+    }
+  }
+  return [...new Set(variants.map((v) => v.join('/')))];
+}
+
+function withTagOrDigest(repositories: Iterable<string>): string[] {
   const refs = new Set<string>();
-  for (const g of globs) {
-    const w = g.toLowerCase().replace(/\*\*/g, '*');
-    refs.add(`${w}:*`);
-    refs.add(`${w}@*`);
+  for (const r of repositories) {
+    refs.add(`${r}:*`);
+    refs.add(`${r}@*`);
   }
   return [...refs];
+}
+
+/**
+ * Kyverno ClusterPolicy `imageReferences` for a rule's globs: a SUPERSET of what the pack matches
+ * (Kyverno's `*` also crosses `/`), so every image the rule covers is verified by it.
+ */
+export function clusterPolicyImageReferences(globs: readonly string[]): string[] {
+  return withTagOrDigest(globs.flatMap((g) => globstarVariants(g.toLowerCase())).flatMap(dockerHubForms));
+}
+
+/**
+ * Patterns later rules may skip because an earlier rule covers them: a SUBSET of what the pack matches.
+ * A glob with a one-segment `*` or `?` has no such Kyverno form and is not skipped: the later rule then
+ * checks those images too, which is stricter than the pack, never weaker.
+ */
+export function clusterPolicySkipReferences(globs: readonly string[]): string[] {
+  const exact = globs.filter((g) => g.split('/').every((seg) => seg === '**' || !/[*?]/.test(seg)));
+  return withTagOrDigest(exact.map((g) => g.toLowerCase().replace(/\*\*/g, '*')).flatMap(dockerHubForms));
+}
+
+/** Wildcard forms of one exempted image `repository@sha256:<hex>` as it may be written. */
+export function clusterPolicyExemptionReferences(image: string): string[] {
+  const at = image.lastIndexOf('@');
+  const repository = image.slice(0, at).toLowerCase();
+  const digest = image.slice(at + 1);
+  return dockerHubForms(repository).flatMap((r) => [`${r}@${digest}`, `${r}:*@${digest}`]);
 }

@@ -1,8 +1,15 @@
 import type { Exemption, ImageRule, KeylessSigner, SbomFormat } from '../../policy-pack/supply-chain/types';
 import { KyvernoRenderError } from './errors';
-import { clusterPolicyImageReferences, imageRegexForExemption, imageRegexForGlobs } from './image-patterns';
+import {
+  clusterPolicyExemptionReferences,
+  clusterPolicyImageReferences,
+  clusterPolicySkipReferences,
+  imageRegexForExemption,
+  imageRegexForGlobs,
+} from './image-patterns';
 import { PROVENANCE_PREDICATE_TYPES, REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from './predicate-types';
 import { signersByName, type RenderableSigner, type RenderableTrustPolicy } from './renderable-policy';
+import { customTrustMaterial, type CustomTrustMaterial } from './trust-material';
 
 /**
  * Renders the admission-time twin of the deploy-time gate: the Kyverno policies that require, for every
@@ -73,6 +80,7 @@ export function renderKyvernoPolicies(
   const ctx: RenderContext = {
     policy,
     signers,
+    trust: customTrustMaterial(policy.trustedRootSource),
     exemptions,
     excludedNamespaces: [...new Set(options.excludedNamespaces ?? SYSTEM_NAMESPACES)],
     name: options.name ?? 'trustops-image-verification',
@@ -86,6 +94,8 @@ export function renderKyvernoPolicies(
 interface RenderContext {
   policy: RenderableTrustPolicy;
   signers: Map<string, RenderableSigner>;
+  /** The policy's own Sigstore trust material; undefined for public-good (Kyverno's default). */
+  trust: CustomTrustMaterial | undefined;
   exemptions: Exemption[];
   excludedNamespaces: string[];
   name: string;
@@ -185,7 +195,13 @@ function additionalExtensions(signer: RenderableSigner): Record<string, string> 
   return ext;
 }
 
-function ivpAttestor(id: string, signer: RenderableSigner): Record<string, unknown> {
+function ivpAttestor(
+  id: string,
+  signer: RenderableSigner,
+  trust: CustomTrustMaterial | undefined,
+): Record<string, unknown> {
+  const rekorUrl = trust?.rekor.url ?? PUBLIC_REKOR;
+  const trustedRoot = trust ? { trustedRoot: { value: trust.trustedRootJson } } : {};
   if (signer.key) {
     return {
       name: id,
@@ -194,8 +210,9 @@ function ivpAttestor(id: string, signer: RenderableSigner): Record<string, unkno
         // A key signer has no certificate, hence no SCT; the transparency log stays required unless the
         // trust policy opted this signer out.
         ctlog: signer.key.requireTransparencyLog
-          ? { url: PUBLIC_REKOR, insecureIgnoreSCT: true }
+          ? { url: rekorUrl, insecureIgnoreSCT: true }
           : { insecureIgnoreTlog: true, insecureIgnoreSCT: true },
+        ...trustedRoot,
       },
     };
   }
@@ -213,7 +230,8 @@ function ivpAttestor(id: string, signer: RenderableSigner): Record<string, unkno
         identities: [keylessIdentity(signer.keyless)],
         ...(ext ? { additionalExtensions: ext } : {}),
       },
-      ctlog: { url: PUBLIC_REKOR },
+      ctlog: { url: rekorUrl },
+      ...trustedRoot,
     },
   };
 }
@@ -369,7 +387,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     matchImageReferences: [{ glob: '*' }],
     // Enforcement lives in the validations: `required` would also demand a verification of exempted images.
     validationConfigurations: { mutateDigest: false, verifyDigest: true, required: false },
-    attestors: used.map((name) => ivpAttestor(ids.get(name)!, signers.get(name)!)),
+    attestors: used.map((name) => ivpAttestor(ids.get(name)!, signers.get(name)!, ctx.trust)),
     validations,
   };
   if (attestations.length > 0) spec.attestations = attestations;
@@ -379,14 +397,16 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
 // ---------------------------------------------------------------------------------------------------
 // ClusterPolicy (verifyImages): the widely deployed form; see KyvernoRenderOptions.kinds for its limits.
 
-function clusterPolicyEntry(signer: RenderableSigner): Record<string, unknown> {
+function clusterPolicyEntry(
+  signer: RenderableSigner,
+  trust: CustomTrustMaterial | undefined,
+): Record<string, unknown> {
+  const rekor = trust ? { url: trust.rekor.url, pubkey: trust.rekor.pubkeyPem } : { url: PUBLIC_REKOR };
   if (signer.key) {
     return {
       keys: {
         publicKeys: signer.key.publicKeyPem,
-        rekor: signer.key.requireTransparencyLog
-          ? { url: PUBLIC_REKOR }
-          : { url: PUBLIC_REKOR, ignoreTlog: true },
+        rekor: signer.key.requireTransparencyLog ? rekor : { ...rekor, ignoreTlog: true },
         ctlog: { ignoreSCT: true },
       },
     };
@@ -401,20 +421,55 @@ function clusterPolicyEntry(signer: RenderableSigner): Record<string, unknown> {
   return {
     keyless: {
       ...keylessIdentity(signer.keyless),
-      rekor: { url: PUBLIC_REKOR },
+      rekor,
+      ...(trust ? { roots: trust.fulcioRootsPem } : {}),
+      ...(trust?.ctLogPubKeyPem ? { ctlog: { pubkey: trust.ctLogPubKeyPem } } : {}),
       ...(ext ? { additionalExtensions: ext } : {}),
     },
   };
 }
 
 function attestorSet(ctx: RenderContext, names: readonly string[], count: number): Record<string, unknown> {
-  return { count, entries: names.map((n) => clusterPolicyEntry(ctx.signers.get(n)!)) };
+  return { count, entries: names.map((n) => clusterPolicyEntry(ctx.signers.get(n)!, ctx.trust)) };
+}
+
+/**
+ * verifyImages only looks at images its rules match. The pack also refuses tag-only references and, with
+ * `unmatchedImages: block`, images no rule matches: this rule does the same at admission.
+ */
+function pinnedAndMatchedRule(ctx: RenderContext, exempt: string[]): Record<string, unknown> {
+  const conditions: Record<string, unknown>[] = [
+    { key: "{{ contains(element.image, '@sha256:') }}", operator: 'Equals', value: false },
+  ];
+  if (ctx.policy.unmatchedImages !== 'allow') {
+    const covered = [...ctx.policy.images.flatMap((r) => clusterPolicyImageReferences(r.match)), ...exempt];
+    conditions.push({ key: '{{ element.image }}', operator: 'AllNotIn', value: covered });
+  }
+  return {
+    name: 'images-pinned-and-matched',
+    match: { any: [{ resources: { kinds: ['Pod'] } }] },
+    exclude: { any: [{ resources: { namespaces: ctx.excludedNamespaces } }] },
+    validate: {
+      failureAction: 'Enforce',
+      message:
+        ctx.policy.unmatchedImages !== 'allow'
+          ? 'trust policy requirements "digest" and "policy": every image must be pinned by digest and match a rule of the trust policy (unmatchedImages is "block")'
+          : 'trust policy requirement "digest": every image must be pinned by digest',
+      foreach: [
+        {
+          list: 'request.object.spec.[containers, initContainers, ephemeralContainers][]',
+          deny: { conditions: { any: conditions } },
+        },
+      ],
+    },
+  };
 }
 
 function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
-  const exempt = ctx.exemptions.map((e) => e.image);
-  const rules = ctx.policy.images.map((rule, i) => {
-    const earlier = ctx.policy.images.slice(0, i).flatMap((r) => clusterPolicyImageReferences(r.match));
+  const exempt = ctx.exemptions.flatMap((e) => clusterPolicyExemptionReferences(e.image));
+  const rules: Record<string, unknown>[] = ctx.policy.images.map((rule, i) => {
+    // First match wins in the pack: a later rule skips what an earlier rule surely covers.
+    const earlier = ctx.policy.images.slice(0, i).flatMap((r) => clusterPolicySkipReferences(r.match));
     const attestations: Record<string, unknown>[] = [];
     if (rule.sbom) {
       attestations.push({
@@ -477,6 +532,7 @@ function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
       verifyImages: [verify],
     };
   });
+  rules.push(pinnedAndMatchedRule(ctx, exempt));
   return {
     apiVersion: CLUSTER_POLICY_API_VERSION,
     kind: 'ClusterPolicy',

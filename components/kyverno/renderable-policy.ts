@@ -1,4 +1,5 @@
 import type { ResolvedSigner } from '../../policy-pack/supply-chain/sigstore';
+import type { TrustedRootSource } from '../../policy-pack/supply-chain/trust-policy';
 import type { TrustPolicy } from '../../policy-pack/supply-chain/types';
 
 /**
@@ -11,6 +12,8 @@ export interface RenderableTrustPolicy {
   exemptions?: TrustPolicy['exemptions'];
   unmatchedImages?: TrustPolicy['unmatchedImages'];
   resolvedSigners: Readonly<Record<string, ResolvedSigner>>;
+  /** Where Sigstore trust material comes from. Absent or embedded: the public-good instance. */
+  trustedRootSource?: TrustedRootSource;
 }
 
 export type RenderableSigner = ResolvedSigner;

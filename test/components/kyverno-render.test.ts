@@ -2,7 +2,12 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { compileRepositoryGlobs } from '../../policy-pack/supply-chain/repository-glob';
 import { KyvernoRenderError } from '../../components/kyverno/errors';
-import { imageRegexForExemption, imageRegexForGlobs } from '../../components/kyverno/image-patterns';
+import {
+  clusterPolicyImageReferences,
+  clusterPolicySkipReferences,
+  imageRegexForExemption,
+  imageRegexForGlobs,
+} from '../../components/kyverno/image-patterns';
 import { REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from '../../components/kyverno/predicate-types';
 import { renderKyvernoPolicies, type KubernetesObject } from '../../components/kyverno/render-policies';
 import { sharedPath } from '../support/shared';
@@ -131,7 +136,13 @@ describe('Kyverno policy rendered from the trust policy', () => {
     const vi = cp.spec.rules[0].verifyImages[0];
     assert.equal(vi.failureAction, 'Enforce');
     assert.equal(cp.spec.failurePolicy, 'Fail');
-    assert.deepEqual(vi.imageReferences, ['ghcr.io/acme/*:*', 'ghcr.io/acme/*@*']);
+    // `ghcr.io/acme/**` also covers `ghcr.io/acme` itself in the pack (picomatch), so Kyverno lists both.
+    assert.deepEqual(vi.imageReferences, [
+      'ghcr.io/acme/*:*',
+      'ghcr.io/acme/*@*',
+      'ghcr.io/acme:*',
+      'ghcr.io/acme@*',
+    ]);
     assert.deepEqual(vi.attestors, [
       {
         count: 1,
@@ -157,6 +168,19 @@ describe('Kyverno policy rendered from the trust policy', () => {
     assert.ok(second.skipImageReferences.includes('ghcr.io/acme/*:*'));
     assert.ok(second.skipImageReferences.includes(`docker.io/library/busybox@sha256:${'b'.repeat(64)}`));
     assert.ok(
+      second.skipImageReferences.includes(`busybox@sha256:${'b'.repeat(64)}`),
+      'Docker Hub short form',
+    );
+    // Tag-only and unmatched images are refused, as the pack refuses them.
+    const last = cp.spec.rules[cp.spec.rules.length - 1];
+    assert.equal(last.name, 'images-pinned-and-matched');
+    assert.equal(last.validate.failureAction, 'Enforce');
+    const conditions = last.validate.foreach[0].deny.conditions.any;
+    assert.equal(conditions[0].key, "{{ contains(element.image, '@sha256:') }}");
+    assert.equal(conditions[1].operator, 'AllNotIn');
+    assert.ok(conditions[1].value.includes('registry.example.com/legacy/*:*'));
+    assert.ok(conditions[1].value.includes(`busybox@sha256:${'b'.repeat(64)}`));
+    assert.ok(
       !second.skipImageReferences.some((r: string) => r.includes('alpine')),
       'expired exemption left out',
     );
@@ -180,6 +204,42 @@ describe('Kyverno policy rendered from the trust policy', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it('ClusterPolicy wildcards: imageReferences cover at least what the pack matches, skips at most (property)', () => {
+    // Kyverno's wildcard: `*` is any run of characters (including `/`), `?` one character.
+    const kyvernoMatch = (pattern: string, s: string): boolean =>
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      ).test(s);
+    const segment = fc.constantFrom('a', 'b', 'ab', 'a.b');
+    const globSegment = fc.constantFrom('a', 'b', '*', '**', 'a*', 'ab', '?');
+    fc.assert(
+      fc.property(
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.array(globSegment, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 }),
+        fc.boolean(),
+        (repoSegs, globsSegs, byDigest) => {
+          const repository = `ghcr.io/${repoSegs.join('/')}`;
+          const ref = byDigest ? `${repository}@${DIGEST}` : `${repository}:v1`;
+          const globs = globsSegs.map((g) => `ghcr.io/${g.join('/')}`);
+          const pack = compileRepositoryGlobs(globs)(repository);
+          const covered = clusterPolicyImageReferences(globs).some((p) => kyvernoMatch(p, ref));
+          const skipped = clusterPolicySkipReferences(globs).some((p) => kyvernoMatch(p, ref));
+          if (pack)
+            assert.ok(covered, `${ref} is matched by ${globs.join(',')} in the pack but not in Kyverno`);
+          if (skipped)
+            assert.ok(
+              pack,
+              `${ref} would be skipped by later rules though the pack does not match ${globs.join(',')}`,
+            );
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 
@@ -256,6 +316,52 @@ describe('Kyverno policy rendered from the trust policy', () => {
     assert.throws(
       () => renderKyvernoPolicies({ ...policy, images: [], unmatchedImages: 'allow' }),
       (e: unknown) => e instanceof KyvernoRenderError && e.code === 'EMPTY_POLICY',
+    );
+  });
+
+  it('carries a custom trusted root into both policy kinds (same trust material as the pack)', () => {
+    const root = require.resolve('../../policy-pack/supply-chain/sigstore/trusted_root.public-good.json');
+    const doc = { ...trustPolicyDocument(), trustedRoot: { file: root } };
+    const policy = loadFixturePolicy(doc);
+    assert.equal(policy.trustedRootSource.kind, 'file');
+    const [ivp, cp] = renderKyvernoPolicies(policy, {
+      kinds: ['ImageValidatingPolicy', 'ClusterPolicy'],
+      now: NOW,
+    }) as any[];
+    for (const a of ivp.spec.attestors) {
+      assert.deepEqual(
+        JSON.parse(a.cosign.trustedRoot.value),
+        (policy.trustedRootSource as { json: unknown }).json,
+      );
+    }
+    const keyless = cp.spec.rules[0].verifyImages[0].attestors[0].entries[0].keyless;
+    assert.match(keyless.roots, /^-----BEGIN CERTIFICATE-----/);
+    const json = (
+      policy.trustedRootSource as {
+        json: { certificateAuthorities: { certChain: { certificates: unknown[] } }[] };
+      }
+    ).json;
+    const certificates = json.certificateAuthorities.reduce(
+      (n, ca) => n + ca.certChain.certificates.length,
+      0,
+    );
+    assert.equal(
+      (keyless.roots.match(/BEGIN CERTIFICATE/g) ?? []).length,
+      certificates,
+      'every Fulcio CA certificate',
+    );
+    assert.match(keyless.rekor.pubkey, /^-----BEGIN PUBLIC KEY-----/);
+    assert.equal(keyless.rekor.url, 'https://rekor.sigstore.dev');
+    assert.match(keyless.ctlog.pubkey, /^-----BEGIN PUBLIC KEY-----/);
+    // Without a usable transparency log there is no faithful rendering: refuse.
+    const broken = {
+      ...policy,
+      trustedRootSource: { kind: 'file' as const, path: 'root.json', json: { tlogs: [] } },
+    };
+    assert.throws(
+      () => renderKyvernoPolicies(broken),
+      (e: unknown) =>
+        e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE' && e.message.includes('root.json'),
     );
   });
 
