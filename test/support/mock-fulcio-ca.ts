@@ -1,3 +1,5 @@
+// @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
+import 'reflect-metadata';
 import { createHash, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { CA } from '@sigstore/mock/dist/fulcio/ca';

@@ -158,14 +158,19 @@ export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise
   const { url, server } = await serve(routes);
   // One frozen clock for every service, in whole seconds: @sigstore/core rejects the fractional
   // GeneralizedTime the mock TSA writes otherwise, and a shared instant keeps certificate validity,
-  // log integration time and timestamps consistent however long a suite runs.
+  // log integration time and timestamps consistent however long a suite runs. The mock TSA dates its
+  // certificates with the real time at initialisation, not its clock, so it is initialised first and
+  // its clock (the Date object it keeps) is set afterwards; the frozen instant is then never before
+  // the TSA certificates' notBefore.
+  const tsaClock = new Date();
+  const tsa = await initializeTSA(ecKeyPair(), tsaClock);
   const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  tsaClock.setTime(clock.getTime());
   const notBefore = new Date(clock.getTime() - 60_000).toISOString();
 
   const ctLog = await initializeCTLog(ecKeyPair(), clock);
   const ca = await initializeMockCA(ctLog, clock);
   const tlog = await initializeTLog(url, ecKeyPair(), clock);
-  const tsa = await initializeTSA(ecKeyPair(), clock);
   for (const handler of [
     fulcioHandler(ca, { strict: true, subjectClaim: SUBJECT_CLAIM }),
     rekorHandler(tlog, { strict: true }),

@@ -1,10 +1,17 @@
-import { spawnSync } from 'node:child_process';
-import { randomUUID, timingSafeEqual, X509Certificate, createPrivateKey } from 'node:crypto';
-import * as fs from 'node:fs';
+// @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
+import 'reflect-metadata';
+import {
+  createPrivateKey,
+  randomBytes,
+  randomUUID,
+  timingSafeEqual,
+  webcrypto,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import * as x509 from '@peculiar/x509';
 import { SignJWT } from 'jose';
 import type { TokenAuthOptions } from './registry';
 
@@ -35,41 +42,36 @@ export interface TokenServerOptions {
   issuer?: string;
 }
 
-/** A self-signed P-256 certificate and key via the openssl CLI (node has no certificate builder). */
-function selfSignedCertificate(): { certPem: string; keyPem: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trustops-token-'));
-  try {
-    const keyPath = path.join(dir, 'key.pem');
-    const certPath = path.join(dir, 'cert.pem');
-    const r = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        keyPath,
-        '-out',
-        certPath,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=trustops-test-token-issuer',
-      ],
-      { encoding: 'utf8' },
-    );
-    if (r.status !== 0)
-      throw new Error(
-        `openssl could not create the token signing certificate: ${r.stderr || r.error?.message}`,
-      );
-    return { certPem: fs.readFileSync(certPath, 'utf8'), keyPem: fs.readFileSync(keyPath, 'utf8') };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+/**
+ * A self-signed P-256 certificate and its key. No extended key usage: Go's x509 verification in the
+ * registry then accepts it for any purpose.
+ */
+async function selfSignedCertificate(): Promise<{ certPem: string; key: KeyObject }> {
+  const crypto = webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0];
+  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: randomBytes(8)
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
+      name: 'CN=trustops-test-token-issuer',
+      notBefore: new Date(now - 3600_000),
+      notAfter: new Date(now + 24 * 3600_000),
+      keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+    },
+    crypto,
+  );
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return {
+    certPem: cert.toString('pem'),
+    key: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }),
+  };
 }
 
 function sameSecret(a: string, b: string): boolean {
@@ -92,8 +94,7 @@ function accessFor(scopes: string[]): { type: string; name: string; actions: str
 export async function startTokenServer(opts: TokenServerOptions): Promise<TokenServer> {
   const service = opts.service ?? 'trustops-test-registry';
   const issuer = opts.issuer ?? 'trustops-test-token-issuer';
-  const { certPem, keyPem } = selfSignedCertificate();
-  const key = createPrivateKey(keyPem);
+  const { certPem, key } = await selfSignedCertificate();
   const x5c = [new X509Certificate(certPem).raw.toString('base64')];
   const stats = { issued: 0, refused: 0 };
 
