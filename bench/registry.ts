@@ -11,6 +11,7 @@
  * The last line printed is one JSON object.
  */
 import * as http from 'node:http';
+import * as os from 'node:os';
 import { digestTag } from '../cli/oci/attach';
 import { RegistryPusher } from '../cli/oci/push';
 import { createRegistryClient } from '../policy-pack/registry/client';
@@ -187,6 +188,9 @@ async function main(): Promise<void> {
     const [sigs, atts, bundles] = last.found;
     if (sigs !== 1 || atts !== 4 || bundles !== 5)
       throw new Error(`bench image not read fully: ${last.found.join(',')}`);
+    // Each iteration measures both sides back to back, so their ratio is also reported pairwise: on a
+    // shared, busy machine that cancels most of the drift between iterations.
+    const pairedRatio = median(ourTimes.map((t, i) => t / (floorTimes[i] ?? NaN)));
     const oursMs = median(ourTimes);
     const floorMs = median(floorTimes);
     console.log(
@@ -201,11 +205,14 @@ async function main(): Promise<void> {
         requestsCosignFormat: last.cosign,
         requestsBundleFormat: last.bundle,
         ratioToFloor: Number((oursMs / floorMs).toFixed(3)),
+        pairedRatioMedian: Number(pairedRatio.toFixed(3)),
         oursMedianMs: Number(oursMs.toFixed(3)),
         floorMedianMs: Number(floorMs.toFixed(3)),
         floorRequests: cosignRequests.length + bundleRequests.length,
         referrersApiProbesPerRegistry: last.probes,
         iterations: ITERATIONS,
+        loadAverage1m: Number(os.loadavg()[0]?.toFixed(2)),
+        cpus: os.cpus().length,
       }),
     );
   } finally {
