@@ -336,11 +336,9 @@ describe('Kyverno policy rendered from the trust policy', () => {
     }
     const keyless = cp.spec.rules[0].verifyImages[0].attestors[0].entries[0].keyless;
     assert.match(keyless.roots, /^-----BEGIN CERTIFICATE-----/);
-    const json = (
-      policy.trustedRootSource as {
-        json: { certificateAuthorities: { certChain: { certificates: unknown[] } }[] };
-      }
-    ).json;
+    const json = (policy.trustedRootSource as { json: unknown }).json as {
+      certificateAuthorities: { certChain: { certificates: unknown[] } }[];
+    };
     const certificates = json.certificateAuthorities.reduce(
       (n, ca) => n + ca.certChain.certificates.length,
       0,
