@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../exit-codes';
@@ -19,6 +20,7 @@ export interface PreviewCommandOptions {
   registryMirror: string[];
   insecureRegistry: string[];
   config: string[];
+  configFile?: string;
 }
 
 /** Progress on stderr, so stdout stays the report (or JSON). */
@@ -62,6 +64,26 @@ function parseConfigValues(values: string[]): Record<string, string> {
   return config;
 }
 
+/** `--config-file FILE`: a JSON object of config key -> value (objects and arrays become structured config). */
+function readConfigFile(file: string | undefined): Record<string, string> {
+  if (!file) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(
+      `--config-file ${file}: ${e instanceof Error ? e.message : String(e)}`,
+      'BAD_CONFIG',
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`--config-file ${file}: expected a JSON object of config keys`, 'BAD_CONFIG');
+  }
+  return Object.fromEntries(
+    Object.entries(parsed).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
 /** Runs the preview; usage/config problems become UsageError (exit 2). */
 export async function previewReport(options: PreviewCommandOptions): Promise<PreviewReport> {
   try {
@@ -73,7 +95,7 @@ export async function previewReport(options: PreviewCommandOptions): Promise<Pre
       build: options.build,
       mirrors: parseMirrors(options.registryMirror),
       insecureRegistries: options.insecureRegistry,
-      configOverrides: parseConfigValues(options.config),
+      configOverrides: { ...readConfigFile(options.configFile), ...parseConfigValues(options.config) },
       progress: progressPrinter(),
     });
   } catch (e) {
@@ -103,6 +125,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
       collect,
       [],
     )
+    .option('--config-file <file>', 'stack config values from a JSON object (key -> value), under -c values')
     .option('--json', 'print the report as JSON (format in docs/cli.md)', false)
     .option('--no-build', 'fail instead of building the pack when policy-pack/dist is missing or stale')
     .option(

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createImageVerifier } from '../../policy-pack/image-verifier';
 import { loadTrustPolicyFile } from '../../policy-pack/supply-chain/trust-policy';
@@ -51,6 +52,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     containerPort: 8443,
     confidential: spec.confidential,
   }));
+  // The demo's stack config (its images, pinned by the digests built here), written where the
+  // printed command can use it with --config-file.
+  const configFile = path.join(chain.dir, 'stack-config.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify(
+      { 'trustops:workloads': workloads, 'trustops:policyPackConfig': chain.packConfigFile },
+      null,
+      2,
+    ) + '\n',
+  );
   const config = {
     'trustops:workloads': JSON.stringify(workloads),
     'trustops:policyPackConfig': chain.packConfigFile,
@@ -60,11 +72,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     'preview',
     '--stack',
     DEMO_STACK,
-    '--policy-config',
-    chain.packConfigFile,
+    '--config-file',
+    configFile,
     '--registry-mirror',
     mirror,
-    ...Object.entries(config).flatMap(([k, v]) => ['--config', `${k}=${v}`]),
   ];
   const preview = await runPreview({
     projectDir: options.projectDir,

@@ -100,6 +100,22 @@ describe('npm start (the demo main job)', () => {
     assert.match(text.stdout, /BLOCKED +kubernetes:apps\/v1:Deployment checkout/);
   });
 
+  it('the printed preview command reproduces the demo by hand', () => {
+    const [bin, ...args] = report.command;
+    assert.equal(bin, 'trustops');
+    const run = spawnSync(
+      process.execPath,
+      [path.join(REPO, 'cli', 'bin', 'trustops.js'), ...args, '--json'],
+      {
+        cwd: REPO,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(run.status, 1, 'a plain preview exits 1 on the demo blocks');
+    const preview = JSON.parse(run.stdout) as DemoReport['preview'];
+    assert.deepEqual(preview.summary, report.preview.summary);
+  });
+
   it('a tampered evidence blob in the layout blocks the compliant image (fail closed)', async () => {
     const layout = report.supplyChain.layoutDir;
     const payments = report.images.find((i) => i.name === 'payments-api')!.image;
