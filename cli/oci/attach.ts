@@ -99,7 +99,7 @@ async function pushCosignManifest(
   target: OciTarget,
   repo: string,
   subjectDigest: string,
-  suffix: '.sig' | '.att',
+  suffix: '.sig' | '.att' | '.sbom',
   layers: Blob[],
   opts: CosignAttachOptions,
 ): Promise<Descriptor> {
@@ -153,6 +153,20 @@ export async function attachCosignAttestations(
     },
   }));
   return pushCosignManifest(target, repo, subjectDigest, '.att', layers, opts);
+}
+
+/**
+ * Pushes `sha256-<hex>.sbom` as `cosign attach sbom` does: the SBOM as the single layer, unsigned. It is
+ * not evidence by itself (only a signed attestation is); fixtures use it to prove verifiers ignore it.
+ */
+export async function attachCosignSbom(
+  target: OciTarget,
+  repo: string,
+  subjectDigest: string,
+  sbom: Buffer,
+  mediaType: string,
+): Promise<Descriptor> {
+  return pushCosignManifest(target, repo, subjectDigest, '.sbom', [blobOf(mediaType, sbom)], {});
 }
 
 /** What a bundle holds, for the `dev.sigstore.bundle.content` annotation, and its in-toto predicate type if any. */

@@ -54,3 +54,20 @@ export const COSIGN_LAYOUT_KIND = {
   sigs: 'dev.cosignproject.cosign/sigs',
   atts: 'dev.cosignproject.cosign/atts',
 } as const;
+
+/** BuildKit's in-index attestations (moby/buildkit util/attestation): unsigned, never evidence on their own. */
+export const BUILDKIT = {
+  referenceType: 'vnd.docker.reference.type',
+  referenceDigest: 'vnd.docker.reference.digest',
+  attestationManifest: 'attestation-manifest',
+  predicateTypeAnnotation: 'in-toto.io/predicate-type',
+} as const;
+
+/** SBOM layer media types of `cosign attach sbom` (cosign pkg/types). SPDX JSON really is `spdx+json` there. */
+export const COSIGN_SBOM_MEDIA_TYPE = {
+  spdx: 'text/spdx',
+  spdxJson: 'spdx+json',
+  cyclonedxXml: 'application/vnd.cyclonedx+xml',
+  cyclonedxJson: 'application/vnd.cyclonedx+json',
+  syftJson: 'application/vnd.syft+json',
+} as const;
