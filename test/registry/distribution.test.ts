@@ -181,6 +181,43 @@ describe('registry/distribution: reading a real registry (distribution 2.8, no r
       assert.ok(client.stats().cacheHits >= 50);
     });
 
+    it('many resources over a few images cost a few images worth of requests', async () => {
+      const images = await Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          pushSignedImage(pusher, {
+            repo: 'team/many',
+            seed: `many-${i}`,
+            name: 'many',
+            tag: `v${i}`,
+            cosignSignatures: 1,
+            bundles: 1,
+          }),
+        ),
+      );
+      // The cost of one image seen alone, by a fresh client (referrers API probe included).
+      const one = testClient();
+      let single: number;
+      try {
+        const r = await one.resolve(`${registry.host}/team/many:v0`);
+        await one.attachments(r.reference, r.digest);
+        single = one.stats().requests;
+      } finally {
+        one.close();
+      }
+      // 200 "resources", 50 per image, all at once: the pack's shape.
+      const results = await Promise.all(
+        Array.from({ length: 200 }, async (_, i) => {
+          const r = await client.resolve(`${registry.host}/team/many:v${i % images.length}`);
+          return client.attachments(r.reference, r.digest);
+        }),
+      );
+      assert.ok(results.every((a) => a.signatures.length === 1 && a.bundles.length === 1));
+      assert.ok(
+        client.stats().requests <= images.length * single,
+        `${client.stats().requests} requests, ${single} for one image`,
+      );
+    });
+
     it('probes the referrers API once per registry, then goes straight to the tag schema', async () => {
       const other = await pushSignedImage(pusher, {
         repo: 'team/other',
