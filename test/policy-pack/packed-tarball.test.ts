@@ -50,7 +50,9 @@ describe('packed tarball: the published pack works on its own', function () {
       cwd: PACK_DIR,
       encoding: 'utf8',
     });
-    const [{ filename }] = JSON.parse(out) as { filename: string }[];
+    const [packed] = JSON.parse(out) as { filename: string }[];
+    assert.ok(packed, `npm pack printed no file: ${out}`);
+    const filename = packed.filename;
     execFileSync('tar', ['xzf', path.join(work, filename), '-C', work]);
     packDir = path.join(work, 'package');
   });
