@@ -32,6 +32,30 @@ export const KYVERNO_IMAGES = [
 export type KyvernoImage = (typeof KYVERNO_IMAGES)[number];
 
 /**
+ * Where the chart pulls each image from (its default registries). A trust-policy rule for these
+ * repositories, with Kyverno's release identity as signer, lets the pack verify the platform too.
+ */
+export const KYVERNO_IMAGE_REPOSITORIES: Readonly<Record<KyvernoImage, string>> = {
+  kyverno: 'reg.kyverno.io/kyverno/kyverno',
+  kyvernopre: 'reg.kyverno.io/kyverno/kyvernopre',
+  'background-controller': 'reg.kyverno.io/kyverno/background-controller',
+  'cleanup-controller': 'reg.kyverno.io/kyverno/cleanup-controller',
+  'reports-controller': 'reg.kyverno.io/kyverno/reports-controller',
+  'kyverno-cli': 'reg.kyverno.io/kyverno/kyverno-cli',
+  'readiness-checker': 'ghcr.io/kyverno/readiness-checker',
+};
+
+/** The digest-pinned references the chart deploys with these arguments. */
+export function kyvernoImageReferences(
+  args: Pick<KyvernoArgs, 'imageDigests' | 'readinessCheckerTag'>,
+): string[] {
+  return KYVERNO_IMAGES.map((image) => {
+    const tag = image === 'readiness-checker' ? args.readinessCheckerTag : KYVERNO_CHART.appVersion;
+    return `${KYVERNO_IMAGE_REPOSITORIES[image]}:${tag}@${args.imageDigests[image]}`;
+  });
+}
+
+/**
  * Webhook configurations the Kyverno admission controller creates at run time (Kyverno's
  * pkg/config names). The chart does not own them, so a plain uninstall leaves them behind: with
  * failurePolicy Fail they would then block every Pod in the cluster. The component adopts them.

@@ -20,6 +20,24 @@ export const SPIRE_IMAGES = [
 ] as const;
 export type SpireImage = (typeof SPIRE_IMAGES)[number];
 
+/** Where the charts pull each image from (their default registries). */
+export const SPIRE_IMAGE_REPOSITORIES: Readonly<Record<SpireImage, string>> = {
+  'spire-server': 'ghcr.io/spiffe/spire-server',
+  'spire-controller-manager': 'ghcr.io/spiffe/spire-controller-manager',
+  'spire-agent': 'ghcr.io/spiffe/spire-agent',
+  'spiffe-csi-driver': 'ghcr.io/spiffe/spiffe-csi-driver',
+  'csi-node-driver-registrar': 'registry.k8s.io/sig-storage/csi-node-driver-registrar',
+};
+
+/** The digest-pinned references the charts deploy with these arguments. */
+export function spireImageReferences(args: Pick<SpireArgs, 'imageDigests'>): string[] {
+  return SPIRE_IMAGES.map((image) => {
+    const tag = DEFAULT_TAGS[image];
+    const repo = SPIRE_IMAGE_REPOSITORIES[image];
+    return tag ? `${repo}:${tag}@${args.imageDigests[image]}` : `${repo}@${args.imageDigests[image]}`;
+  });
+}
+
 /** Tags the chart pins by default; the digest is appended so the reference stays readable and immutable. */
 const DEFAULT_TAGS: Readonly<Partial<Record<SpireImage, string>>> = {
   'spire-server': SPIRE_CHARTS.spire.appVersion,

@@ -161,6 +161,36 @@ describe('components x policy pack: secure by default, weakened variants caught'
     assert.deepEqual(await violations(analyzer, rec), []);
   });
 
+  it('Kyverno webhooks cannot outlive a destroy: the chart depends on the adopted webhook configurations', async () => {
+    const rec = await record(secureProgram);
+    const chart = rec.resources.find((r) => r.type === 'kubernetes:helm.sh/v4:Chart' && r.name === 'kyverno');
+    assert.ok(chart);
+    const guards = rec.resources.filter((r) =>
+      r.type.startsWith('kubernetes:admissionregistration.k8s.io/v1:'),
+    );
+    assert.equal(guards.length, 10);
+    // Pulumi deletes dependents first: the chart (and the controller that recreates webhooks) goes
+    // before these configurations, which are then deleted too.
+    for (const g of guards)
+      assert.ok(chart.dependencies.includes(g.urn), `${g.name} outlives the chart on destroy`);
+    for (const p of rec.resources.filter((r) => r.type.startsWith('kubernetes:policies.kyverno.io/'))) {
+      assert.ok(
+        p.dependencies.includes(chart.urn),
+        'policies are applied after Kyverno and removed before it',
+      );
+    }
+    const spireChart = rec.resources.find(
+      (r) => r.type === 'kubernetes:helm.sh/v4:Chart' && r.name === 'spire',
+    );
+    const spireCrds = rec.resources.find(
+      (r) => r.type === 'kubernetes:helm.sh/v4:Chart' && r.name === 'spire-crds',
+    );
+    assert.ok(
+      spireChart && spireCrds && spireChart.dependencies.includes(spireCrds.urn),
+      'spire-crds before spire',
+    );
+  });
+
   it('standard node pool, tag image, Kyverno in Audit: exactly the expected violations', async () => {
     const rec = await record(() => {
       const cluster = new ConfidentialCluster('prod', GCP);
