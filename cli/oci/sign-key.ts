@@ -82,3 +82,17 @@ export async function signDsseWithKey(
   const bundle = await builder.create({ data: payload, type: payloadType });
   return bundleToJSON(bundle);
 }
+
+/** A `BundleSigner` (cli/oci/publish) over a local key. */
+export function keyBundleSigner(
+  key: KeyPair,
+  opts: KeySigningOptions = {},
+): {
+  signBlob(data: Buffer): Promise<SerializedBundle>;
+  signDsse(payload: Buffer, payloadType: string): Promise<SerializedBundle>;
+} {
+  return {
+    signBlob: (data) => signBlobWithKey(data, key, opts),
+    signDsse: (payload, payloadType) => signDsseWithKey(payload, payloadType, key, opts),
+  };
+}

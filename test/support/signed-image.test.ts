@@ -44,7 +44,10 @@ describe('test bed: publishSignedImage', () => {
     const sig = await rawManifest(reg.url, 'apps/web', digestTag(signed.image.digest, '.sig'));
     const att = await rawManifest(reg.url, 'apps/web', digestTag(signed.image.digest, '.att'));
     const refs = await rawManifest(reg.url, 'apps/web', digestTag(signed.image.digest));
-    assert.equal(parseJson<{ layers: unknown[] }>(sig.bytes).layers.length, 1);
+    const sigLayers = parseJson<{ layers: { annotations: Record<string, string> }[] }>(sig.bytes).layers;
+    assert.equal(sigLayers.length, 1);
+    assert.match(sigLayers[0]?.annotations['dev.sigstore.cosign/certificate'] ?? '', /BEGIN CERTIFICATE/);
+    assert.match(sigLayers[0]?.annotations['dev.sigstore.cosign/bundle'] ?? '', /SignedEntryTimestamp/);
     assert.equal(parseJson<{ layers: unknown[] }>(att.bytes).layers.length, 2);
     assert.equal(parseJson<{ manifests: unknown[] }>(refs.bytes).manifests.length, 3);
     assert.deepEqual(

@@ -20,6 +20,7 @@ import {
   type Witness,
 } from '@sigstore/sign';
 import { UnsecuredJWT } from 'jose';
+import { cosignRekorBundle } from '../../cli/oci/publish';
 import { initializeMockCA } from './mock-fulcio-ca';
 
 /**
@@ -138,20 +139,7 @@ function ecKeyPair(): { publicKey: KeyObject; privateKey: KeyObject } {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' });
 }
 
-/** Cosign's Rekor "bundle" annotation: the SET and the entry fields it signs. */
-export function cosignRekorBundle(bundle: SerializedBundle): string {
-  const entry = bundle.verificationMaterial.tlogEntries[0];
-  if (!entry?.inclusionPromise) throw new Error('the bundle has no Rekor entry with an inclusion promise');
-  return JSON.stringify({
-    SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-    Payload: {
-      body: entry.canonicalizedBody,
-      integratedTime: Number(entry.integratedTime),
-      logIndex: Number(entry.logIndex),
-      logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-    },
-  });
-}
+export { cosignRekorBundle } from '../../cli/oci/publish';
 
 export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise<SigstoreMock> {
   const routes = new Map<string, HandlerFn>();
@@ -286,6 +274,8 @@ export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise
       const material = bundle.verificationMaterial;
       const leaf = material.certificate?.rawBytes ?? material.x509CertificateChain?.certificates[0]?.rawBytes;
       if (!content || !leaf) throw new Error('expected a message-signature bundle with a certificate');
+      const rekorBundle = cosignRekorBundle(bundle);
+      if (!rekorBundle) throw new Error('the bundle has no Rekor entry with an inclusion promise');
       const tsr =
         bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps[0]?.signedTimestamp;
       return {
@@ -293,7 +283,7 @@ export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise
         signature: content.signature,
         certificate: pem(Buffer.from(leaf, 'base64')),
         chain: pem(caRoot),
-        bundle: cosignRekorBundle(bundle),
+        bundle: rekorBundle,
         ...(tsr ? { rfc3161Timestamp: JSON.stringify({ SignedRFC3161Timestamp: tsr }) } : {}),
         sigstoreBundle: bundle,
       };

@@ -1,0 +1,150 @@
+import { X509Certificate } from 'node:crypto';
+import type { SerializedBundle } from '@sigstore/bundle';
+import type { Descriptor } from '../../policy-pack/registry/types';
+import {
+  attachBundleReferrer,
+  attachCosignAttestations,
+  attachCosignSignatures,
+  imageSubject,
+  inTotoStatement,
+  simpleSigningPayload,
+  type CosignAttestationInput,
+  type CosignSignatureInput,
+} from './attach';
+import { buildImage, type BuildImageOptions, type OciImage } from './image';
+import { IN_TOTO_PAYLOAD_TYPE, SIGSTORE_BUNDLE_V03 } from './media-types';
+import { pushImage, type OciTarget } from './target';
+
+/**
+ * Publishes "a signed image with attestations" in one call: builds and pushes an image, signs it and
+ * attaches the signature and attestations in cosign's tag scheme and/or as OCI 1.1 bundle referrers.
+ * Used by the CLI's offline demo (key-based, into an OCI layout) and by test suites (keyless through the
+ * Sigstore mock too); signing is injected so both share this code.
+ */
+
+/** Makes Sigstore bundles: a key (`keyBundleSigner`) or Fulcio+Rekor (the test bed's mock signer). */
+export interface BundleSigner {
+  signBlob(data: Buffer): Promise<SerializedBundle>;
+  signDsse(payload: Buffer, payloadType: string): Promise<SerializedBundle>;
+}
+
+export interface AttestationSpec {
+  predicateType: string;
+  predicate: unknown;
+  /** Defaults to the image reference and digest. */
+  subjects?: { name: string; digest: Record<string, string> }[];
+}
+
+export interface PublishOptions {
+  target: OciTarget;
+  /** Registry host part of the reference (`127.0.0.1:5000`), used in payloads and statement subjects. */
+  host: string;
+  repo: string;
+  tag?: string;
+  image?: Partial<BuildImageOptions>;
+  signer: BundleSigner;
+  /** Which attachment formats to write. Default both. */
+  formats?: ('cosign' | 'referrer')[];
+  /** Sign the image itself (simple-signing payload). Default true. */
+  sign?: boolean;
+  attestations?: AttestationSpec[];
+}
+
+export interface PublishedImage {
+  image: OciImage;
+  /** `host/repo@sha256:...` */
+  reference: string;
+  descriptor: Descriptor;
+  /** The bundles made: the image signature first (when signed), then one per attestation. */
+  bundles: { kind: 'signature' | 'attestation'; predicateType?: string; bundle: SerializedBundle }[];
+}
+
+function certificatePem(bundle: SerializedBundle): string | undefined {
+  const m = bundle.verificationMaterial;
+  const der = m.certificate?.rawBytes ?? m.x509CertificateChain?.certificates[0]?.rawBytes;
+  return der ? new X509Certificate(Buffer.from(der, 'base64')).toString() : undefined;
+}
+
+/** Cosign's Rekor "bundle" annotation: the SET and the entry fields it signs, from a bundle's tlog entry. */
+export function cosignRekorBundle(bundle: SerializedBundle): string | undefined {
+  const entry = bundle.verificationMaterial.tlogEntries?.[0];
+  if (!entry?.inclusionPromise) return undefined;
+  return JSON.stringify({
+    SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
+    Payload: {
+      body: entry.canonicalizedBody,
+      integratedTime: Number(entry.integratedTime),
+      logIndex: Number(entry.logIndex),
+      logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
+    },
+  });
+}
+
+/** The cosign layer annotations (certificate, Rekor bundle) a Sigstore bundle can supply. */
+function cosignMaterial(bundle: SerializedBundle): { certificate?: string; bundle?: string } {
+  const certificate = certificatePem(bundle);
+  const rekor = cosignRekorBundle(bundle);
+  return { ...(certificate ? { certificate } : {}), ...(rekor ? { bundle: rekor } : {}) };
+}
+
+export async function publishSignedImage(opts: PublishOptions): Promise<PublishedImage> {
+  const formats = new Set(opts.formats ?? ['cosign', 'referrer']);
+  const image = buildImage({ seed: `${opts.repo}:${opts.tag ?? 'latest'}`, ...opts.image });
+  const descriptor = await pushImage(opts.target, opts.repo, image, opts.tag ?? 'latest');
+  const name = `${opts.host}/${opts.repo}`;
+  const result: PublishedImage = { image, reference: `${name}@${image.digest}`, descriptor, bundles: [] };
+
+  if (opts.sign ?? true) {
+    const payload = simpleSigningPayload(name, image.digest);
+    const bundle = await opts.signer.signBlob(payload);
+    result.bundles.push({ kind: 'signature', bundle });
+    if (formats.has('cosign')) {
+      // a message-signature bundle signs the payload bytes, exactly what cosign's annotation holds
+      const signature = bundle.messageSignature?.signature;
+      if (!signature) throw new Error('the signer returned a bundle without a message signature');
+      const sig: CosignSignatureInput = { payload, signature, ...cosignMaterial(bundle) };
+      await attachCosignSignatures(opts.target, opts.repo, image.digest, [sig]);
+    }
+    if (formats.has('referrer')) {
+      await attachBundleReferrer(
+        opts.target,
+        opts.repo,
+        descriptor,
+        Buffer.from(JSON.stringify(bundle)),
+        SIGSTORE_BUNDLE_V03,
+      );
+    }
+  }
+
+  const cosignAtts: CosignAttestationInput[] = [];
+  for (const spec of opts.attestations ?? []) {
+    const statement = inTotoStatement({
+      subjects: spec.subjects ?? [imageSubject(name, image.digest)],
+      predicateType: spec.predicateType,
+      predicate: spec.predicate,
+    });
+    const bundle = await opts.signer.signDsse(statement, IN_TOTO_PAYLOAD_TYPE);
+    result.bundles.push({ kind: 'attestation', predicateType: spec.predicateType, bundle });
+    if (formats.has('referrer')) {
+      await attachBundleReferrer(
+        opts.target,
+        opts.repo,
+        descriptor,
+        Buffer.from(JSON.stringify(bundle)),
+        SIGSTORE_BUNDLE_V03,
+        {
+          predicateType: spec.predicateType,
+        },
+      );
+    }
+    cosignAtts.push({
+      envelope: Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
+      predicateType: spec.predicateType,
+      ...cosignMaterial(bundle),
+    });
+  }
+  if (formats.has('cosign') && cosignAtts.length) {
+    await attachCosignAttestations(opts.target, opts.repo, image.digest, cosignAtts);
+  }
+  return result;
+}
