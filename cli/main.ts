@@ -4,9 +4,10 @@ import * as path from 'node:path';
 import { EXIT, UsageError } from './exit-codes';
 import * as demoCommand from './commands/demo';
 import * as previewCommand from './commands/preview';
-import * as verifyCommand from './commands/verify';
 import * as deployCommand from './commands/deploy';
 import * as kyvernoCommand from './commands/kyverno';
+import * as verifyBundle from './commands/verify-bundle';
+import * as verifyCommand from './commands/verify';
 
 /**
  * Each command lives in cli/commands/<name>.ts and exports `register(program)`. A command's action
@@ -15,6 +16,7 @@ import * as kyvernoCommand from './commands/kyverno';
 type Register = (program: Command, setExit: (code: number) => void) => void;
 const COMMANDS: Register[] = [
   verifyCommand.register,
+  verifyBundle.register,
   deployCommand.register,
   previewCommand.register,
   kyvernoCommand.register,

@@ -14,6 +14,7 @@ export type SignatureErrorCode =
   | 'DIGEST_MISMATCH'
   | 'TRUST_ROOT_INVALID'
   | 'SIGNER_UNKNOWN'
+  | 'SIGNER_INVALID'
   | 'UNSUPPORTED';
 
 export class SignatureError extends Error {

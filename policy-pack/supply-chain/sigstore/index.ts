@@ -58,4 +58,5 @@ export interface BundleVerifier {
 export { loadTrustedRoot, embeddedPublicGoodRoot } from './trusted-root';
 export { createBundleVerifier } from './bundle-verifier';
 export { cosignLayerToBundle } from './cosign-legacy';
+export { assertStatementSubject } from './intoto-subject';
 export type { CosignLayer };
