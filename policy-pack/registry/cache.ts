@@ -25,8 +25,4 @@ export class InflightCache<T> {
   set(key: string, value: T): void {
     if (!this.entries.has(key)) this.entries.set(key, Promise.resolve(value));
   }
-
-  peek(key: string): Promise<T> | undefined {
-    return this.entries.get(key);
-  }
 }
