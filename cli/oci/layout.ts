@@ -103,8 +103,13 @@ export class OciLayoutWriter implements OciTarget {
       return { bytes, mediaType, digest: reference };
     }
     const wanted = this.entryAnnotations(Buffer.from('{}'), '', reference) ?? {};
+    // cosign save keeps one subject, an image or an index: either answers a plain tag
+    const subjectKinds: string[] = [COSIGN_LAYOUT_KIND.image, COSIGN_LAYOUT_KIND.imageIndex];
+    const matches = (k: string, v: string, got: string | undefined): boolean =>
+      got === v ||
+      (k === COSIGN_LAYOUT_KIND_KEY && subjectKinds.includes(v) && subjectKinds.includes(got ?? ''));
     const entry = this.readIndex().manifests.find((m) =>
-      Object.entries(wanted).every(([k, v]) => m.annotations?.[k] === v),
+      Object.entries(wanted).every(([k, v]) => matches(k, v, m.annotations?.[k])),
     );
     if (!entry) return undefined;
     const bytes = fs.readFileSync(path.join(this.dir, 'blobs', 'sha256', digestHex(entry.digest)));
@@ -140,8 +145,14 @@ export class OciLayoutWriter implements OciTarget {
     if (tagA !== undefined || tagB !== undefined) return tagA === tagB;
     const kindA = a.annotations?.[COSIGN_LAYOUT_KIND_KEY];
     const kindB = b.annotations?.[COSIGN_LAYOUT_KIND_KEY];
-    if (kindA !== undefined || kindB !== undefined) return kindA === kindB;
+    if (kindA !== undefined || kindB !== undefined)
+      return this.subjectSlot(kindA) === this.subjectSlot(kindB);
     return a.digest === b.digest;
+  }
+
+  /** cosign save holds one subject: an image and an index compete for the same slot. */
+  private subjectSlot(kind: string | undefined): string | undefined {
+    return kind === COSIGN_LAYOUT_KIND.imageIndex ? COSIGN_LAYOUT_KIND.image : kind;
   }
 
   private writeBlob(digest: string, data: Buffer): void {

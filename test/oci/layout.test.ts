@@ -232,7 +232,10 @@ describe('test bed: OCI image layout', () => {
     const kinds2 = readJson<{ manifests: Descriptor[] }>(path.join(dir, 'index.json')).manifests.map(
       (e) => e.annotations?.[COSIGN_LAYOUT_KIND_KEY],
     );
+    // one subject per cosign layout: the index replaced the image
     assert.ok(kinds2.includes(COSIGN_LAYOUT_KIND.imageIndex));
+    assert.ok(!kinds2.includes(COSIGN_LAYOUT_KIND.image));
+    assert.equal((await layout.getManifest('x', 'latest'))?.digest, indexed.digest);
   });
 
   it('refuses blobs whose bytes do not match their digest, and invalid tags', async () => {
