@@ -24,7 +24,10 @@ export interface ConfidentialNodePoolArgs {
   technology?: ConfidentialTechnology;
   /** Default `c3-standard-4` for TDX, `n2d-standard-4` for SEV_SNP; must belong to the technology's series. */
   machineType?: string;
-  /** Zones for the nodes; each must offer the technology. Default: all known zones of the cluster's region that do. */
+  /**
+   * Zones for the nodes; each must offer the technology and lie in `location`. Default: the zones of
+   * `location` known to offer it (see TECHNOLOGY_PROFILES); a location with none is rejected.
+   */
   nodeLocations?: string[];
   /** Autoscaling bounds per zone. Defaults 1 and 3. */
   minNodeCount?: number;
@@ -81,15 +84,29 @@ export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs)
       `machine type ${machineType} cannot run ${technology}: ${technology} needs ${profile.machineSeries.join(' or ')}* machines`,
     );
   }
-  if (profile && args.nodeLocations !== undefined) {
-    if (args.nodeLocations.length === 0) problems.add('nodeLocations', 'expected at least one zone');
-    for (const [i, zone] of args.nodeLocations.entries()) {
+  let nodeLocations = args.nodeLocations;
+  const location = known(args.location);
+  if (profile && nodeLocations !== undefined) {
+    if (nodeLocations.length === 0) problems.add('nodeLocations', 'expected at least one zone');
+    for (const [i, zone] of nodeLocations.entries()) {
       if (!profile.zones.includes(zone)) {
         problems.add(
           `nodeLocations[${i}]`,
           `zone ${zone} does not offer ${technology}; expected one of ${profile.zones.join(', ')}`,
         );
+      } else if (location !== undefined && zone !== location && !zone.startsWith(`${location}-`)) {
+        problems.add(`nodeLocations[${i}]`, `zone ${zone} is not in the cluster's location ${location}`);
       }
+    }
+  } else if (profile && location !== undefined) {
+    // GKE would otherwise spread the pool over every zone of the region, including ones without the technology.
+    nodeLocations = profile.zones.filter((z) => z === location || z.startsWith(`${location}-`));
+    if (nodeLocations.length === 0) {
+      const regions = [...new Set(profile.zones.map((z) => z.replace(/-[a-z]$/, '')))];
+      problems.add(
+        'location',
+        `no zone of ${location} is known to offer ${technology}; expected one of ${regions.join(', ')}, or explicit nodeLocations`,
+      );
     }
   }
   const minNodeCount = args.minNodeCount ?? 1;
@@ -120,7 +137,7 @@ export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs)
   return {
     technology,
     machineType,
-    nodeLocations: args.nodeLocations,
+    nodeLocations,
     minNodeCount,
     maxNodeCount,
     maxSurge,

@@ -37,6 +37,8 @@ describe('ConfidentialNodePool', () => {
     assert.equal(np.cluster, 'prod');
     assert.equal(np.location, 'us-central1');
     assert.deepEqual(np.autoscaling, { minNodeCount: 1, maxNodeCount: 3 });
+    // Only the region's zones that offer TDX, never GKE's default spread over the whole region.
+    assert.deepEqual(np.nodeLocations, ['us-central1-a', 'us-central1-b', 'us-central1-c']);
     assert.deepEqual(np.management, { autoRepair: true, autoUpgrade: true });
     assert.deepEqual(np.upgradeSettings, { strategy: 'SURGE', maxSurge: 1, maxUnavailable: 0 });
     const nc = np.nodeConfig;
