@@ -79,3 +79,40 @@ describe('test bed: registry with token auth', () => {
     assert.ok(tokens.stats.refused > refused);
   });
 });
+
+describe('test bed: token auth with anonymous pull (public-registry behaviour)', () => {
+  let tokens: TokenServer;
+  let reg: RunningRegistry;
+  const img = buildImage({ seed: 'anon' });
+  before(async () => {
+    tokens = await startTokenServer({ username: 'ci', password: 'tok3n', anonymousPull: true });
+    reg = await startRegistry({ auth: tokens.registryAuth });
+    await pushImage(new RegistryPusher(reg.url, { username: 'ci', password: 'tok3n' }), 'pub/app', img, 'v1');
+  });
+  after(async () => {
+    await reg?.stop();
+    await tokens?.close();
+  });
+
+  it('an anonymous token reads, but cannot push; wrong credentials are still refused', async () => {
+    const scope = `&scope=repository:pub/app:pull,push`;
+    const anon = await fetch(`${tokens.realm}?service=${encodeURIComponent(tokens.service)}${scope}`);
+    assert.equal(anon.status, 200);
+    const { token } = (await anon.json()) as { token: string };
+    const got = await rawManifest(reg.url, 'pub/app', img.digest, `Bearer ${token}`);
+    assert.equal(got.computedDigest, img.digest);
+    const upload = await fetch(`${reg.url}/v2/pub/app/blobs/uploads/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(upload.status, 401);
+    await assert.rejects(
+      pushImage(new RegistryPusher(reg.url), 'pub/app', buildImage({ seed: 'anon-push' }), 'v2'),
+      (e: unknown) => e instanceof OciWriteError && e.code === 'AUTH_REJECTED',
+    );
+    const wrong = await fetch(`${tokens.realm}?service=${encodeURIComponent(tokens.service)}${scope}`, {
+      headers: { authorization: basic('ci', 'wrong') },
+    });
+    assert.equal(wrong.status, 401);
+  });
+});

@@ -40,6 +40,11 @@ export interface TokenServerOptions {
   password: string;
   service?: string;
   issuer?: string;
+  /**
+   * Issue pull-only tokens to requests without credentials, as public registries (Docker Hub, ghcr.io)
+   * do for public images. Wrong credentials are still refused. Default false.
+   */
+  anonymousPull?: boolean;
 }
 
 /**
@@ -110,7 +115,8 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
         res.writeHead(404).end();
         return;
       }
-      if (!(sameSecret(user, opts.username) && sameSecret(password, opts.password))) {
+      const anonymous = header === '' && opts.anonymousPull === true;
+      if (!anonymous && !(sameSecret(user, opts.username) && sameSecret(password, opts.password))) {
         stats.refused++;
         res.writeHead(401, {
           'www-authenticate': 'Basic realm="trustops-token"',
@@ -131,7 +137,13 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
         return;
       }
       const now = Math.floor(Date.now() / 1000);
-      const token = await new SignJWT({ access: accessFor(url.searchParams.getAll('scope')) })
+      let access = accessFor(url.searchParams.getAll('scope'));
+      if (anonymous) {
+        access = access
+          .map((a) => ({ ...a, actions: a.actions.filter((x) => x === 'pull') }))
+          .filter((a) => a.actions.length > 0);
+      }
+      const token = await new SignJWT({ access })
         .setProtectedHeader({ alg: 'ES256', typ: 'JWT', x5c })
         .setIssuer(issuer)
         .setSubject(user)
