@@ -5,6 +5,7 @@ import { automationWorkspace } from '../deploy/automation-workspace';
 import { DeployError } from '../deploy/errors';
 import { imageInspectorFromPackConfig } from '../deploy/image-inspector';
 import { deploy } from '../deploy/orchestrator';
+import { packConfigWithRegistry } from '../deploy/pack-config';
 import type { DeploymentRecord } from '../deploy/record';
 import type { WorkspaceFactory } from '../deploy/workspace';
 import { EXIT, UsageError } from '../exit-codes';
@@ -31,31 +32,36 @@ export async function runDeploy(
   out: NodeJS.WritableStream = process.stdout,
 ): Promise<number> {
   const workDir = path.resolve(options.cwd);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const recordPath = path.resolve(
+    options.record ?? path.join(workDir, '.trustops', 'deployments', `${stamp}.json`),
+  );
   let record: DeploymentRecord;
   try {
+    const packConfig = options.policyConfig
+      ? packConfigWithRegistry(
+          options.policyConfig,
+          { mirrors: parseMirrors(options.registryMirror), insecureRegistries: options.insecureRegistry },
+          recordPath.replace(/(\.json)?$/, '.pack-config.json'),
+        )
+      : undefined;
     record = await deploy({
       stacks: options.stack.length > 0 ? options.stack : [...EXAMPLE_STACKS],
       workDir,
       packDir: options.policyPack,
-      packConfig: options.policyConfig,
+      packConfig,
       previewOnly: options.previewOnly,
       workspaceFactory,
-      inspectImages: options.policyConfig
-        ? imageInspectorFromPackConfig(options.policyConfig, {
-            mirrors: parseMirrors(options.registryMirror),
-            insecureRegistries: options.insecureRegistry,
-          })
-        : undefined,
+      inspectImages:
+        packConfig && options.policyPack
+          ? imageInspectorFromPackConfig(packConfig, path.resolve(options.policyPack))
+          : undefined,
       progress: (line) => process.stderr.write(`trustops deploy: ${line}\n`),
     });
   } catch (e) {
     if (e instanceof DeployError) throw new UsageError(e.message, e.code);
     throw e;
   }
-  const recordPath = path.resolve(
-    options.record ??
-      path.join(workDir, '.trustops', 'deployments', `${record.startedAt.replace(/[:.]/g, '-')}.json`),
-  );
   mkdirSync(path.dirname(recordPath), { recursive: true });
   writeFileSync(recordPath, JSON.stringify(record, null, 2) + '\n');
   if (options.json) {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createImageVerifier } from '../../policy-pack/image-verifier';
-import type { RegistryClientOptions } from '../../policy-pack/registry/types';
 import { parseTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 import type { ImageVerifier } from '../../policy-pack/supply-chain/types';
 import { scanWorkload } from '../../policy-pack/workloads';
@@ -18,12 +17,13 @@ interface TrustedImagesConfig {
 /**
  * For the deployment record: every image the stack's resources deploy (found the way the pack finds
  * them), with the verdict of the same trust policy and registry settings the pack was configured
- * with. `--registry-mirror` / `--insecure-registry` given to the CLI add to the config's.
+ * with. Relative key paths resolve as the pack resolves them: against `trustPolicyBaseDir`, itself
+ * relative to the pack folder (the pack's working directory), by default the pack folder.
  * Returns undefined when the config holds no trust policy (the record then lists no verdicts).
  */
 export function imageInspectorFromPackConfig(
   configFile: string,
-  extra: Pick<RegistryClientOptions, 'mirrors' | 'insecureRegistries'>,
+  packDir: string,
 ): ((resources: SteppedResource[]) => Promise<RecordedImage[]>) | undefined {
   let config: TrustedImagesConfig | undefined;
   try {
@@ -34,17 +34,14 @@ export function imageInspectorFromPackConfig(
   }
   if (!config?.trustPolicy) return undefined;
   const policy = parseTrustPolicy(config.trustPolicy as object, {
-    baseDir: path.resolve(path.dirname(configFile), config.trustPolicyBaseDir ?? '.'),
+    baseDir: path.resolve(packDir, config.trustPolicyBaseDir ?? '.'),
     source: `${configFile} (trusted-images.trustPolicy)`,
   });
   const verifier = createImageVerifier({
     policy,
     registry: {
-      mirrors: { ...config.registry?.mirrors, ...extra.mirrors },
-      insecureRegistries: [
-        ...(config.registry?.insecureRegistries ?? []),
-        ...(extra.insecureRegistries ?? []),
-      ],
+      mirrors: { ...config.registry?.mirrors },
+      insecureRegistries: [...(config.registry?.insecureRegistries ?? [])],
     },
   });
   return (resources) => inspectImages(resources, verifier);

@@ -331,6 +331,16 @@ describe('trustops deploy (orchestrator)', () => {
     );
     assert.equal(code, 0);
     const record = JSON.parse(readFileSync(recordFile, 'utf8')) as DeploymentRecord;
+    // The mirror reaches the pack the engine runs: the stacks ran with a config that carries it.
+    const ran = fake.calls.find((c) => c.operation === 'preview')?.policyPackConfigs?.[0] ?? '';
+    assert.equal(record.pack.config, ran);
+    const ranConfig = JSON.parse(readFileSync(ran, 'utf8')) as Record<
+      string,
+      { registry?: { mirrors?: Record<string, string> } }
+    >;
+    for (const policy of ['trusted-images', 'images-pinned-by-digest']) {
+      assert.equal(ranConfig[policy]?.registry?.mirrors?.[demo.host], `oci-layout:${demo.layoutDir}`);
+    }
     const images = record.stacks[0]?.images ?? [];
     const byImage = new Map(images.map((i) => [i.image, i]));
     const payments = byImage.get(demo.images['payments-api']!);

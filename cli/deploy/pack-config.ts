@@ -1,0 +1,54 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { IMAGES_PINNED_BY_DIGEST } from '../../policy-pack/policies/images-pinned-by-digest';
+import { TRUSTED_IMAGES } from '../../policy-pack/policies/trusted-images';
+import { DeployError } from './errors';
+
+/** The pack's policies that read registries (their config has `registry`). */
+const IMAGE_POLICIES = [TRUSTED_IMAGES, IMAGES_PINNED_BY_DIGEST];
+
+/**
+ * `--registry-mirror` / `--insecure-registry` must reach the pack the engine runs, not only the
+ * record: they are merged into a copy of the pack config written next to the record, and that copy
+ * is what the stacks run with. Returns the original file when there is nothing to add.
+ */
+export function packConfigWithRegistry(
+  configFile: string,
+  registry: { mirrors: Record<string, string>; insecureRegistries: string[] },
+  outFile: string,
+): string {
+  if (Object.keys(registry.mirrors).length === 0 && registry.insecureRegistries.length === 0)
+    return configFile;
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new DeployError(
+      'PACK_CONFIG_REQUIRED',
+      `cannot use ${configFile} as the policy pack config: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  for (const policy of IMAGE_POLICIES) {
+    const entry = config[policy];
+    const object: Record<string, unknown> =
+      typeof entry === 'string'
+        ? { enforcementLevel: entry }
+        : { ...((entry as Record<string, unknown>) ?? {}) };
+    const current = (object['registry'] ?? {}) as {
+      mirrors?: Record<string, string>;
+      insecureRegistries?: string[];
+    };
+    object['registry'] = {
+      ...current,
+      mirrors: { ...current.mirrors, ...registry.mirrors },
+      insecureRegistries: [
+        ...new Set([...(current.insecureRegistries ?? []), ...registry.insecureRegistries]),
+      ],
+    };
+    config[policy] = object;
+  }
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileSync(outFile, JSON.stringify(config, null, 2) + '\n');
+  return outFile;
+}
