@@ -93,10 +93,17 @@ describe('trustops preview', () => {
     assert.equal(r.status, 2);
   });
 
-  it('--help and --version', () => {
-    const help = trustops(['preview', '--help']);
-    assert.equal(help.status, 0);
-    assert.match(help.stdout, /--registry-mirror/);
+  it('--help on preview, deploy and demo, and --version', () => {
+    for (const [command, flag] of [
+      ['preview', '--registry-mirror'],
+      ['deploy', '--preview-only'],
+      ['demo', '--dir'],
+    ] as const) {
+      const help = trustops([command, '--help']);
+      assert.equal(help.status, 0, command);
+      assert.ok(help.stdout.includes(flag), `${command} --help lists ${flag}`);
+      assert.ok(help.stdout.includes('Exit codes'), `${command} --help documents its exit codes`);
+    }
     const version = trustops(['--version']);
     assert.equal(version.status, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
