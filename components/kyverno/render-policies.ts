@@ -7,7 +7,21 @@ import {
   imageRegexForExemption,
   imageRegexForGlobs,
 } from './image-patterns';
-import { PROVENANCE_PREDICATE_TYPES, REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from './predicate-types';
+import {
+  cel,
+  provenanceAttestations,
+  provenanceCheck,
+  REBUILD_ATTESTATION,
+  rebuildCheck,
+  sbomAttestations,
+  sbomCheck,
+  sourceRepositoryRegex,
+} from './cel-requirements';
+import {
+  PRIMARY_SBOM_PREDICATE_TYPE,
+  PROVENANCE_PREDICATE_TYPES,
+  REBUILD_PREDICATE_TYPE,
+} from './predicate-types';
 import { signersByName, type RenderableSigner, type RenderableTrustPolicy } from './renderable-policy';
 import { customTrustMaterial, type CustomTrustMaterial } from './trust-material';
 
@@ -138,11 +152,6 @@ function metadata(ctx: RenderContext): KubernetesObject['metadata'] {
 // ---------------------------------------------------------------------------------------------------
 // ImageValidatingPolicy (CEL): exact semantics, first matching rule applies as in the pack.
 
-/** A CEL single-quoted string literal. */
-function cel(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 /** A CEL identifier for a signer (attestor names are read as `attestors.<name>`). */
 function attestorId(index: number, name: string): string {
   return `s${index}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -240,29 +249,6 @@ function sbomFormats(rule: ImageRule): SbomFormat[] {
   return rule.sbom?.formats && rule.sbom.formats.length > 0 ? rule.sbom.formats : ['spdx', 'cyclonedx'];
 }
 
-function provenanceAttestationName(type: string): string {
-  return type.endsWith('/v1') ? 'provenance_slsa_v1' : 'provenance_slsa_v02';
-}
-
-/** CEL over the provenance payload `p` (an in-toto statement) of the given SLSA version. */
-function provenanceConstraints(rule: ImageRule, type: string, p: string): string[] {
-  const v1 = type.endsWith('/v1');
-  const builder = v1 ? `${p}.predicate.runDetails.builder.id` : `${p}.predicate.builder.id`;
-  const out: string[] = [];
-  const prov = rule.provenance!;
-  if (prov.builderId !== undefined) out.push(`${builder} == ${cel(prov.builderId)}`);
-  if (prov.builderIdRegExp !== undefined)
-    out.push(`${builder}.matches(${cel(`^(?:${prov.builderIdRegExp})$`)})`);
-  if (prov.sourceRepository !== undefined) {
-    out.push(
-      v1
-        ? `${p}.predicate.buildDefinition.externalParameters.workflow.repository == ${cel(prov.sourceRepository)}`
-        : `(${p}.predicate.invocation.configSource.uri == ${cel(prov.sourceRepository)} || ${p}.predicate.invocation.configSource.uri.startsWith(${cel(`git+${prov.sourceRepository}@`)}))`,
-    );
-  }
-  return out;
-}
-
 interface Validation {
   expression: string;
   message: string;
@@ -324,26 +310,14 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     }
     if (rule.sbom) {
       const formats = sbomFormats(rule);
-      for (const f of formats) addAttestation(`sbom_${f}`, SBOM_PREDICATE_TYPES[f]);
-      const anyFormat = formats
-        .map(
-          (f) =>
-            `verifyAttestationSignatures(image, attestations.sbom_${f}, ${attestorList(rule.sbom!.signers)}) > 0`,
-        )
-        .join(' || ');
+      for (const att of sbomAttestations(formats)) addAttestation(att.name, att.type);
       add(
-        everyImage(applies, `(${anyFormat})`),
-        `${where}: requirement "sbom": expected a ${formats.join(' or ')} SBOM attestation signed by one of [${rule.sbom.signers.join(', ')}]`,
+        everyImage(applies, sbomCheck(formats, attestorList(rule.sbom.signers))),
+        `${where}: requirement "sbom": expected a ${formats.join(' or ')} SBOM attestation listing its components, signed by one of [${rule.sbom.signers.join(', ')}]`,
       );
     }
     if (rule.provenance) {
-      const alternatives = PROVENANCE_PREDICATE_TYPES.map((type) => {
-        const name = provenanceAttestationName(type);
-        addAttestation(name, type);
-        const verified = `verifyAttestationSignatures(image, attestations.${name}, ${attestorList(rule.provenance!.signers)}) > 0`;
-        const constraints = provenanceConstraints(rule, type, `extractPayload(image, attestations.${name})`);
-        return `(${[verified, ...constraints].join(' && ')})`;
-      });
+      for (const att of provenanceAttestations()) addAttestation(att.name, att.type);
       const c = rule.provenance;
       const constraintText = [
         c.builderId && `builder ${c.builderId}`,
@@ -351,21 +325,24 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
         c.sourceRepository && `source ${c.sourceRepository}`,
       ].filter(Boolean);
       add(
-        everyImage(applies, alternatives.join(' || ')),
-        `${where}: requirement "provenance": expected SLSA provenance signed by one of [${c.signers.join(', ')}]${
+        everyImage(applies, provenanceCheck(rule, attestorList(c.signers))),
+        `${where}: requirement "provenance": expected SLSA provenance (v1 or v0.2) signed by one of [${c.signers.join(', ')}]${
           constraintText.length ? ` with ${constraintText.join(', ')}` : ''
         }`,
       );
     }
     if (rule.reproducible) {
-      addAttestation('rebuild_vsa', REBUILD_PREDICATE_TYPE);
+      addAttestation(REBUILD_ATTESTATION.name, REBUILD_ATTESTATION.type);
       const r = rule.reproducible;
       add(
         everyImage(
           applies,
-          `verifyAttestationSignatures(image, attestations.rebuild_vsa, ${attestorList(r.rebuilders)}) >= ${r.threshold} && extractPayload(image, attestations.rebuild_vsa).predicate.verificationResult == 'PASSED'`,
+          rebuildCheck(
+            r.rebuilders.map((n) => `attestors.${ids.get(n)!}`),
+            r.threshold,
+          ),
         ),
-        `${where}: requirement "reproducible": expected rebuild verification summaries (PASSED) from at least ${r.threshold} of [${r.rebuilders.join(', ')}]`,
+        `${where}: requirement "reproducible": expected PASSED rebuild verification summaries from at least ${r.threshold} distinct rebuilders of [${r.rebuilders.join(', ')}]`,
       );
     }
   }
@@ -474,7 +451,7 @@ function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
     if (rule.sbom) {
       attestations.push({
         name: 'sbom',
-        predicateType: SBOM_PREDICATE_TYPES[sbomFormats(rule)[0]!],
+        predicateType: PRIMARY_SBOM_PREDICATE_TYPE[sbomFormats(rule)[0]!],
         attestors: [attestorSet(ctx, rule.sbom.signers, 1)],
       });
     }
@@ -491,10 +468,12 @@ function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
         });
       }
       if (p.sourceRepository !== undefined) {
+        // As in the pack: some resolved dependency with a digest is the required repository.
+        const re = sourceRepositoryRegex(p.sourceRepository).replace(/'/g, "\\'");
         all.push({
-          key: '{{ buildDefinition.externalParameters.workflow.repository }}',
-          operator: 'Equals',
-          value: p.sourceRepository,
+          key: `{{ length(buildDefinition.resolvedDependencies[?regex_match('${re}', uri) && digest] || \`[]\`) }}`,
+          operator: 'GreaterThan',
+          value: 0,
         });
       }
       attestations.push({

@@ -8,7 +8,10 @@ import {
   imageRegexForExemption,
   imageRegexForGlobs,
 } from '../../components/kyverno/image-patterns';
+import { sourceRepositoryRegex } from '../../components/kyverno/cel-requirements';
 import { REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from '../../components/kyverno/predicate-types';
+import { normaliseRepositoryUri } from '../../policy-pack/supply-chain/provenance';
+import { sbomFormatOf } from '../../policy-pack/supply-chain/sbom';
 import { renderKyvernoPolicies, type KubernetesObject } from '../../components/kyverno/render-policies';
 import { sharedPath } from '../support/shared';
 import { crdValidator, schemaErrors } from './support/crd-schemas';
@@ -99,12 +102,32 @@ describe('Kyverno policy rendered from the trust policy', () => {
     };
     // Signature by exactly the rule's signers.
     assert.ok(expr('signature').includes(`verifyImageSignatures(image, [attestors.${idOf('acme-ci')}]) > 0`));
-    // SBOM: the rule's format only, signed by the rule's SBOM signers.
+    // SBOM: every predicate type the pack accepts for the rule's format (and no other format), signed
+    // by the rule's SBOM signers, listing at least one component.
     assert.deepEqual(
-      ivp.spec.attestations.filter((a: any) => a.name.startsWith('sbom_')),
-      rule.sbom!.formats!.map((f) => ({ name: `sbom_${f}`, intoto: { type: SBOM_PREDICATE_TYPES[f] } })),
+      ivp.spec.attestations.filter((a: any) => a.name.startsWith('sbom_')).map((a: any) => a.intoto.type),
+      rule.sbom!.formats!.flatMap((f) => SBOM_PREDICATE_TYPES[f]),
     );
-    assert.ok(expr('sbom').includes(`attestations.sbom_cyclonedx, [attestors.${idOf('acme-ci')}]) > 0`));
+    for (const t of [
+      'https://cyclonedx.org/bom',
+      'https://cyclonedx.org/bom/v1.6',
+      'https://cyclonedx.org/bom/1.5',
+    ]) {
+      assert.equal(sbomFormatOf(t), 'cyclonedx', `${t} is an SBOM type the pack accepts`);
+      assert.ok(
+        ivp.spec.attestations.some((a: any) => a.intoto.type === t),
+        `${t} is accepted at admission`,
+      );
+    }
+    for (const a of ivp.spec.attestations.filter((x: any) => x.name.startsWith('sbom_'))) {
+      assert.equal(
+        sbomFormatOf(a.intoto.type),
+        'cyclonedx',
+        `${a.intoto.type} is one the pack accepts as CycloneDX`,
+      );
+    }
+    assert.ok(expr('sbom').includes(`attestations.sbom_cyclonedx_0, [attestors.${idOf('acme-ci')}]) > 0`));
+    assert.ok(expr('sbom').includes('.predicate.components) > 0'));
     assert.ok(!expr('sbom').includes('sbom_spdx'));
     // Provenance: signers and the anchored builder constraint, for SLSA v1 and v0.2.
     const prov = expr('provenance');
@@ -112,13 +135,20 @@ describe('Kyverno policy rendered from the trust policy', () => {
     assert.ok(prov.includes('predicate.runDetails.builder.id.matches'));
     assert.ok(prov.includes('predicate.builder.id.matches'));
     assert.ok(prov.includes(`^(?:${rule.provenance!.builderIdRegExp!.replace(/\\/g, '\\\\')})$`));
+    const sourceRe = sourceRepositoryRegex(rule.provenance!.sourceRepository!).replace(/\\/g, '\\\\');
+    assert.ok(
+      prov.includes(`resolvedDependencies.exists(d, `) && prov.includes(sourceRe),
+      'v1 source constraint',
+    );
+    assert.ok(prov.includes(`materials.exists(m, `), 'v0.2 source constraint');
     // Rebuild quorum: the same rebuilders and the same threshold.
     const rebuilders = rule.reproducible!.rebuilders.map((r) => `attestors.${idOf(r)}`).join(', ');
     assert.ok(
       expr('reproducible').includes(
-        `attestations.rebuild_vsa, [${rebuilders}]) >= ${rule.reproducible!.threshold}`,
+        `[${rebuilders}].filter(r, verifyAttestationSignatures(image, attestations.rebuild_vsa, [r]) > 0).size() >= ${rule.reproducible!.threshold}`,
       ),
     );
+    assert.ok(expr('reproducible').includes(`predicate.verificationResult == 'PASSED'`));
     assert.ok(ivp.spec.attestations.some((a: any) => a.intoto.type === REBUILD_PREDICATE_TYPE));
     // Enforcement cannot be soft.
     assert.deepEqual(ivp.spec.validationActions, ['Deny']);
@@ -240,6 +270,47 @@ describe('Kyverno policy rendered from the trust policy', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  it('provenance source constraint: the regex accepts exactly the URIs the pack normalises to the same repository (property)', () => {
+    // Node 20's RegExp has no inline (?i:...) group: expand it into per-letter classes for this check.
+    const jsRegex = (re: string): RegExp =>
+      new RegExp(
+        re.replace(
+          /\(\?i:([^)]*)\)/g,
+          (_, body: string) =>
+            `(?:${body.replace(/[a-z]/gi, (c) => `[${c.toLowerCase()}${c.toUpperCase()}]`)})`,
+        ),
+      );
+    const constraint = 'https://github.com/acme/app';
+    const re = jsRegex(sourceRepositoryRegex(constraint));
+    const uri = fc
+      .record({
+        git: fc.boolean(),
+        scheme: fc.constantFrom('', 'https://', 'ssh://', 'git://', 'HTTPS://'),
+        host: fc.constantFrom('github.com', 'GitHub.com', 'gitlab.com', 'github.co'),
+        path: fc.constantFrom(
+          '/acme/app',
+          '/acme/App',
+          '/acme/app2',
+          '/acme',
+          '/acme/app/sub',
+          '/evil/acme/app',
+        ),
+        gitSuffix: fc.boolean(),
+        slash: fc.boolean(),
+        ref: fc.constantFrom('', '@refs/heads/main', '@v1.2.3'),
+      })
+      .map(
+        (u) =>
+          `${u.git ? 'git+' : ''}${u.scheme}${u.host}${u.path}${u.gitSuffix ? '.git' : ''}${u.slash ? '/' : ''}${u.ref}`,
+      );
+    fc.assert(
+      fc.property(uri, (u) => {
+        assert.equal(re.test(u), normaliseRepositoryUri(u) === normaliseRepositoryUri(constraint), u);
+      }),
+      { numRuns: 500 },
     );
   });
 

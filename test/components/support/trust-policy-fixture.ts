@@ -39,7 +39,11 @@ export function trustPolicyDocument(): Record<string, unknown> {
         match: ['ghcr.io/acme/**'],
         signature: { signers: ['acme-ci'] },
         sbom: { signers: ['acme-ci'], formats: ['cyclonedx'] },
-        provenance: { signers: ['acme-ci'], builderIdRegExp: 'https://github\\.com/acme/.+' },
+        provenance: {
+          signers: ['acme-ci'],
+          builderIdRegExp: 'https://github\\.com/acme/.+',
+          sourceRepository: 'https://github.com/acme/shop',
+        },
         reproducible: { rebuilders: ['rebuilder-a', 'rebuilder-b', 'rebuilder-k'], threshold: 2 },
       },
       { match: ['registry.example.com/legacy/*'], signature: { signers: ['legacy-key'] } },
