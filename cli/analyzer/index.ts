@@ -58,6 +58,8 @@ export interface StartAnalyzerOptions {
   /** Sent through ConfigureStack. Default: project trustops, stack dev, preview. */
   stack?: Partial<StackContext>;
   env?: Record<string, string>;
+  /** Extra node flags for the pack process (profiling, heap size). */
+  nodeArgs?: string[];
   /** Default 30 s: a pack compiled to JS starts in about a second; ts-node packs take longer. */
   startTimeoutMs?: number;
   /** Per-call deadline. Default 120 s (verification of a fresh image fetches from registries). */
@@ -87,6 +89,7 @@ export async function startAnalyzer(opts: StartAnalyzerOptions): Promise<Analyze
     // calls back (diagnostics travel in responses, logs go to stderr), so no engine server is needed.
     engineAddress: '127.0.0.1:0',
     env: opts.env,
+    nodeArgs: opts.nodeArgs,
     startTimeoutMs: opts.startTimeoutMs ?? 30000,
   });
   const client = new analyzerGrpc.AnalyzerClient(

@@ -18,6 +18,8 @@ export interface SpawnPackOptions {
   /** Address the engine would pass; run-policy-pack drops it and the pack never calls back. */
   engineAddress: string;
   env?: Record<string, string>;
+  /** Extra node flags for the pack process (`--cpu-prof`, `--max-old-space-size=...`). */
+  nodeArgs?: string[];
   startTimeoutMs: number;
 }
 
@@ -57,7 +59,7 @@ export async function spawnPack(opts: SpawnPackOptions): Promise<PackProcess> {
   }
   const entry = runPolicyPackEntry(packDir);
   installExitHook();
-  const child = spawn(process.execPath, [entry, opts.engineAddress, packDir], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), entry, opts.engineAddress, packDir], {
     cwd: packDir,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },

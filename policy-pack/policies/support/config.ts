@@ -11,8 +11,27 @@ export type ConfigResult<T> = { ok: true; config: T } | { ok: false; problems: s
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 const compiled = new WeakMap<PolicyConfigSchema, ValidateFunction>();
+/** Last results per schema by config text: a run reads the same config for every resource. */
+const recent = new WeakMap<PolicyConfigSchema, Map<string, ConfigResult<unknown>>>();
+const RECENT_PER_SCHEMA = 8;
 
+/**
+ * The result is shared between calls with equal config (callers must not mutate it); sharing also keeps
+ * object identity stable, which lets verification sessions be found without re-hashing the trust policy.
+ */
 export function readConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResult<T> {
+  const key = JSON.stringify(raw ?? {});
+  let cache = recent.get(schema);
+  if (!cache) recent.set(schema, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit as ConfigResult<T>;
+  const result = validateConfig<T>(schema, raw);
+  if (cache.size >= RECENT_PER_SCHEMA) cache.delete(cache.keys().next().value as string);
+  cache.set(key, result);
+  return result;
+}
+
+function validateConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResult<T> {
   let validate = compiled.get(schema);
   if (!validate) {
     validate = ajv.compile({

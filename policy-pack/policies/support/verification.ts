@@ -86,10 +86,27 @@ function createSession(verifier: ImageVerifier): VerificationSession {
 /** Sessions by configuration. A factory failure is remembered too (a bad trust policy is parsed once). */
 export class VerificationSessions {
   private readonly sessions = new Map<string, SessionResult>();
+  /** The last lookup: configs are shared objects (readConfig), so a run mostly hits this. */
+  private last: { settings: VerificationSettings; result: SessionResult } | undefined;
 
   constructor(private readonly factory: ImageVerifierFactory) {}
 
   sessionFor(settings: VerificationSettings): SessionResult {
+    const l = this.last;
+    if (
+      l &&
+      l.settings.trustPolicy === settings.trustPolicy &&
+      l.settings.registry === settings.registry &&
+      l.settings.baseDir === settings.baseDir
+    ) {
+      return l.result;
+    }
+    const result = this.lookup(settings);
+    this.last = { settings, result };
+    return result;
+  }
+
+  private lookup(settings: VerificationSettings): SessionResult {
     const key = stableKey(settings);
     const hit = this.sessions.get(key);
     if (hit) return hit;

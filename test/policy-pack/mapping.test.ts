@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import type { ResourceValidationArgs } from '@pulumi/policy';
+import { buildPackConfig } from '../../policy-pack/config';
+import { createImagesPinnedByDigestPolicy } from '../../policy-pack/policies/images-pinned-by-digest';
+import {
+  VerificationSessions,
+  type ImageVerifierFactory,
+} from '../../policy-pack/policies/support/verification';
+import { createTrustedImagesPolicy } from '../../policy-pack/policies/trusted-images';
+import type { ImageVerdict, TrustPolicy } from '../../policy-pack/supply-chain/types';
+import { DIGEST, deployment } from './support/pack';
+
+/**
+ * The pack's own mapping from verdicts to diagnostics, in process. The verifier here is a stand-in on
+ * purpose: these cases (a verifier that throws, a verdict that blocks without reasons, memoisation
+ * across resources) cannot be produced by the real one. Real verification is in trusted-images.e2e.
+ */
+
+const TRUST_POLICY = {
+  apiVersion: 'trustops.dev/v1alpha1',
+  kind: 'TrustPolicy',
+  signers: { ci: { keyless: { issuer: 'https://issuer.example', subject: 'ci@example.com' } } },
+  images: [{ match: ['**'], signature: { signers: ['ci'] } }],
+} as TrustPolicy;
+
+interface Reported {
+  message: string;
+  enforcementLevel?: string;
+}
+
+async function run(
+  factory: ImageVerifierFactory,
+  images: string[],
+  sessions = new VerificationSessions(factory),
+): Promise<Reported[]> {
+  const policy = createTrustedImagesPolicy({ sessions });
+  const config = buildPackConfig({ trustPolicy: TRUST_POLICY })['trusted-images'] as Record<string, unknown>;
+  const reported: Reported[] = [];
+  const args = {
+    type: 'kubernetes:apps/v1:Deployment',
+    name: 'web',
+    urn: 'urn:pulumi:dev::p::kubernetes:apps/v1:Deployment::web',
+    props: deployment(images),
+    getConfig: () => ({ ...config }),
+  } as unknown as ResourceValidationArgs;
+  const validate = policy.validateResource as (
+    a: ResourceValidationArgs,
+    r: (m: unknown) => void,
+  ) => Promise<void>;
+  await validate(args, (m) => reported.push(typeof m === 'string' ? { message: m } : (m as Reported)));
+  return reported;
+}
+
+const verdict = (image: string, v: Partial<ImageVerdict>): ImageVerdict => ({
+  image,
+  allowed: false,
+  findings: [],
+  satisfied: [],
+  ...v,
+});
+
+describe('trusted-images mapping (in process)', function () {
+  it('a verifier that throws blocks the image with INTERNAL_ERROR instead of failing the RPC', async function () {
+    const r = await run(
+      () => ({
+        verify: () => {
+          throw new TypeError('boom');
+        },
+      }),
+      [`ghcr.io/acme/app@${DIGEST}`],
+    );
+    assert.equal(r.length, 1);
+    assert.match(r[0]!.message, /^\[INTERNAL_ERROR\] .*found an internal error: boom/);
+    assert.equal(r[0]!.enforcementLevel, undefined, 'reported at the policy level (mandatory)');
+  });
+
+  it('a factory that throws (bad settings) blocks every image and is not retried per image', async function () {
+    let calls = 0;
+    const r = await run(() => {
+      calls++;
+      throw new Error('cannot build');
+    }, [`ghcr.io/acme/a@${DIGEST}`, `ghcr.io/acme/b@${DIGEST}`]);
+    assert.deepEqual(
+      r.map((x) => x.message.slice(0, 16)),
+      ['[INTERNAL_ERROR]', '[INTERNAL_ERROR]'],
+    );
+    assert.equal(calls, 1);
+  });
+
+  it('a blocked verdict without findings still blocks (INTERNAL_ERROR), an allowed one reports nothing', async function () {
+    const r = await run(
+      () => ({ verify: (image) => Promise.resolve(verdict(image, { allowed: image.includes('/ok@') })) }),
+      [`ghcr.io/acme/ok@${DIGEST}`, `ghcr.io/acme/bad@${DIGEST}`],
+    );
+    assert.equal(r.length, 1);
+    assert.match(r[0]!.message, /^\[INTERNAL_ERROR\] .*image "ghcr\.io\/acme\/bad@/);
+  });
+
+  it('each image is verified once per run, however many resources and policies use it', async function () {
+    const calls: string[] = [];
+    const factory: ImageVerifierFactory = () => ({
+      verify: (image) => {
+        calls.push(image);
+        return Promise.resolve(verdict(image, { allowed: true, digest: DIGEST }));
+      },
+    });
+    const sessions = new VerificationSessions(factory);
+    const image = 'ghcr.io/acme/app:1';
+    for (let i = 0; i < 5; i++) assert.deepEqual(await run(factory, [image, image], sessions), []);
+    // The remediation shares the session (same settings): it pins without verifying again.
+    const pin = createImagesPinnedByDigestPolicy({ sessions });
+    const config = buildPackConfig({ trustPolicy: TRUST_POLICY })['images-pinned-by-digest'] as Record<
+      string,
+      unknown
+    >;
+    const remediated = (await pin.remediateResource!({
+      type: 'kubernetes:apps/v1:Deployment',
+      name: 'web',
+      props: deployment([image]),
+      getConfig: () => ({ ...config }),
+    } as unknown as ResourceValidationArgs)) as ReturnType<typeof deployment>;
+    assert.match(JSON.stringify(remediated), new RegExp(`ghcr\\.io/acme/app@${DIGEST}`));
+    assert.deepEqual(calls, [image]);
+  });
+});
