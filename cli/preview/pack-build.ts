@@ -43,7 +43,7 @@ export function ensurePackBuilt(
   if (!options.build) {
     throw new PreviewError(
       'PACK_NOT_BUILT',
-      `the policy pack in ${packDir} ${what} (${path.join(packDir, 'dist')}); run \`npm run build\` or pass --build`,
+      `the policy pack in ${packDir} ${what} (${path.join(packDir, 'dist')}); run \`npm run build\` (trustops builds it itself unless --no-build is given)`,
     );
   }
   options.log?.(`building the policy pack (${packDir} ${what})`);

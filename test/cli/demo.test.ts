@@ -85,15 +85,11 @@ describe('npm start (the demo main job)', () => {
   it('states that demo signatures are key-based without a transparency log', () => {
     const policy = readFileSync(path.join(report.supplyChain.dir, 'trust-policy.yaml'), 'utf8');
     assert.match(policy, /requireTransparencyLog: false/);
-    const text = spawnSync(
-      process.execPath,
-      [path.join(REPO, 'cli', 'bin', 'trustops.js'), 'demo', '--no-build'],
-      {
-        cwd: REPO,
-        env: { ...process.env, TRUSTOPS_DEMO_DIR: report.supplyChain.dir, NO_COLOR: '1' },
-        encoding: 'utf8',
-      },
-    );
+    const text = spawnSync(process.execPath, [path.join(REPO, 'cli', 'bin', 'trustops.js'), 'demo'], {
+      cwd: REPO,
+      env: { ...process.env, TRUSTOPS_DEMO_DIR: report.supplyChain.dir, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /requireTransparencyLog: false/);
     assert.match(text.stdout, /reused/, 'the second run reuses the supply chain');
