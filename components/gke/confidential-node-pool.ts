@@ -146,6 +146,17 @@ export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs)
   };
 }
 
+/**
+ * A service account id for the pool's nodes: 6-30 characters, lower-case letters, digits and dashes,
+ * starting with a letter and not ending with a dash (GCP's rule), recognisably derived from the pool name.
+ */
+export function nodeServiceAccountId(poolName: string): string {
+  let id = `${poolName.toLowerCase().replace(/[^a-z0-9-]/g, '-')}-nodes`.replace(/^[^a-z]+/, '');
+  if (id.length > 30) id = `${id.slice(0, 24).replace(/-+$/, '')}-nodes`;
+  id = id.replace(/-{2,}/g, '-').replace(/-+$/, '');
+  return id.length >= 6 ? id : `pool-${id}`.slice(0, 30);
+}
+
 /** Node OAuth scope: access is governed by IAM on the dedicated service account, not by scopes. */
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -177,7 +188,7 @@ export class ConfidentialNodePool extends pulumi.ComponentResource {
       `${name}-nodes`,
       {
         project: args.project,
-        accountId: `${name}-nodes`.slice(0, 30),
+        accountId: nodeServiceAccountId(name),
         displayName: `GKE nodes of confidential pool ${name}`,
       },
       { parent: this },

@@ -75,6 +75,11 @@ export interface SpireArgs {
   /** Default 1. More than 1 requires `sqlDatastore`: replicas sharing the default SQLite file would diverge. */
   serverReplicas?: number;
   sqlDatastore?: SpireSqlDatastore;
+  /**
+   * Subject of the SPIRE server CA. Defaults: organization and commonName are the trust domain; country
+   * unset. The chart's strict mode (on here) refuses its own example subject, so one is always sent.
+   */
+  caSubject?: { country?: string; organization?: string; commonName?: string };
 }
 
 export interface ValidatedSpire {
@@ -122,6 +127,15 @@ export function validateSpireArgs(args: SpireArgs): ValidatedSpire {
       'serverReplicas',
       `${serverReplicas} server replicas need sqlDatastore (an external SQL database); found none (SQLite cannot be shared)`,
     );
+  }
+  const country = args.caSubject?.country;
+  if (country !== undefined && !/^[A-Z]{2}$/.test(country)) {
+    problems.add('caSubject.country', `expected an ISO 3166 two-letter country code, found ${country}`);
+  }
+  for (const k of ['organization', 'commonName'] as const) {
+    const v = args.caSubject?.[k];
+    if (v !== undefined && v.trim() === '')
+      problems.add(`caSubject.${k}`, 'expected a non-empty value, found an empty string');
   }
   const sql = args.sqlDatastore;
   if (sql) {
@@ -171,6 +185,11 @@ export function spireChartValues(args: SpireArgs, v: ValidatedSpire): Record<str
         trustDomain: args.trustDomain,
         recommendations: { enabled: true },
         strictMode: true,
+        caSubject: {
+          country: args.caSubject?.country ?? '',
+          organization: args.caSubject?.organization ?? args.trustDomain,
+          commonName: args.caSubject?.commonName ?? args.trustDomain,
+        },
         namespaces: {
           create: true,
           system: { name: v.systemNamespace },

@@ -19,6 +19,7 @@ import {
 import {
   ConfidentialNodePool,
   NODE_SERVICE_ACCOUNT_ROLES,
+  nodeServiceAccountId,
   validateConfidentialNodePoolArgs,
   type ConfidentialNodePoolArgs,
 } from '../../components/gke/confidential-node-pool';
@@ -248,5 +249,26 @@ describe('ConfidentialCluster', () => {
       errors.map((e) => e.propertyPath),
       ['privateEndpoint'],
     );
+  });
+});
+
+describe('nodeServiceAccountId', () => {
+  it('always yields an id GCP accepts, derived from the pool name', () => {
+    const valid = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+    for (const name of [
+      'tdx',
+      'a',
+      'Confidential_TDX',
+      '1-pool',
+      'x'.repeat(40),
+      'pool-with-a-very-long-name-ending-',
+      '--',
+    ]) {
+      const id = nodeServiceAccountId(name);
+      assert.match(id, valid, `${name} -> ${id}`);
+      assert.ok(!id.includes('--'), id);
+    }
+    assert.equal(nodeServiceAccountId('tdx'), 'tdx-nodes');
+    assert.equal(nodeServiceAccountId('Confidential_TDX'), 'confidential-tdx-nodes');
   });
 });

@@ -47,6 +47,12 @@ describe('Spire component', () => {
     assert.equal(v.global.spire.trustDomain, 'prod.acme.example');
     assert.equal(v.global.spire.clusterName, 'prod-1');
     assert.equal(v.global.spire.recommendations.enabled, true);
+    assert.equal(v.global.spire.strictMode, true);
+    assert.deepEqual(v.global.spire.caSubject, {
+      country: '',
+      organization: 'prod.acme.example',
+      commonName: 'prod.acme.example',
+    });
     assert.deepEqual(v['spire-server'].nodeAttestor.k8sPSAT, {
       enabled: true,
       allowedNodeLabelKeys: ['trustops.dev/confidential-node'],
