@@ -1,4 +1,4 @@
-import Ajv, { type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { PolicyConfigSchema } from '@pulumi/policy';
 
 /**
@@ -9,7 +9,15 @@ import type { PolicyConfigSchema } from '@pulumi/policy';
  */
 export type ConfigResult<T> = { ok: true; config: T } | { ok: false; problems: string[] };
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+// Loaded on first use, not at pack start: GetAnalyzerInfo does not need it (cold start).
+let ajv: import('ajv').default | undefined;
+function validator(): import('ajv').default {
+  if (!ajv) {
+    const Ajv = (require('ajv') as typeof import('ajv')).default;
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+  }
+  return ajv;
+}
 const compiled = new WeakMap<PolicyConfigSchema, ValidateFunction>();
 /** Last results per schema by config text: a run reads the same config for every resource. */
 const recent = new WeakMap<PolicyConfigSchema, Map<string, ConfigResult<unknown>>>();
@@ -34,7 +42,7 @@ export function readConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigR
 function validateConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResult<T> {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile({
+    validate = validator().compile({
       type: 'object',
       properties: schema.properties,
       required: schema.required ?? [],
