@@ -28,7 +28,6 @@ import {
   VSA_V1,
   vsa,
   type Evidence,
-  type World,
 } from '../test/supply-chain/support/world';
 
 const PACK_DIR = path.resolve(__dirname, '../policy-pack');
