@@ -12,6 +12,8 @@ import { sourceRepositoryRegex } from '../../components/kyverno/cel-requirements
 import { REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from '../../components/kyverno/predicate-types';
 import { normaliseRepositoryUri } from '../../policy-pack/supply-chain/provenance';
 import { sbomFormatOf } from '../../policy-pack/supply-chain/sbom';
+import { loadTrustPolicyFile } from '../../policy-pack/supply-chain/trust-policy';
+import * as path from 'node:path';
 import { renderKyvernoPolicies, type KubernetesObject } from '../../components/kyverno/render-policies';
 import { sharedPath } from '../support/shared';
 import { crdValidator, schemaErrors } from './support/crd-schemas';
@@ -35,7 +37,7 @@ function render(
 
 describe('Kyverno policy rendered from the trust policy', () => {
   describe('validates against the Kyverno v1.19 CRD schemas', () => {
-    const dir = sharedPath('schemas/kyverno', 'kyverno-render CRD schemas', 3);
+    const dir = sharedPath('schemas/kyverno', 'kyverno-render CRD schemas', 4);
     (dir ? it : it.skip)(
       'ImageValidatingPolicy (policies.kyverno.io/v1) is accepted by its openAPIV3Schema',
       () => {
@@ -49,6 +51,36 @@ describe('Kyverno policy rendered from the trust policy', () => {
       const { cp } = render();
       assert.ok(validate(cp), schemaErrors(validate));
     });
+    (dir ? it : it.skip)(
+      'every variant validates: custom trusted root, unmatched images allowed, claims, the example policy',
+      () => {
+        const ivpSchema = crdValidator(`${dir}/policies.kyverno.io_imagevalidatingpolicies.yaml`, 'v1');
+        const cpSchema = crdValidator(`${dir}/kyverno.io_clusterpolicies.yaml`, 'v1');
+        const withRoot = trustPolicyDocument();
+        withRoot.trustedRoot = {
+          file: require.resolve('../../policy-pack/supply-chain/sigstore/trusted_root.public-good.json'),
+        };
+        const allow = { ...trustPolicyDocument(), unmatchedImages: 'allow' };
+        const claims = trustPolicyDocument();
+        (claims.signers as any)['acme-ci'].keyless.claims = {
+          sourceRepositoryURI: 'https://github.com/acme/shop',
+        };
+        const policies = [
+          loadFixturePolicy(withRoot),
+          loadFixturePolicy(allow),
+          loadFixturePolicy(claims),
+          loadTrustPolicyFile(path.join(__dirname, '..', '..', 'examples', 'trust-policy.yaml')),
+        ];
+        for (const p of policies) {
+          const [ivp, cp] = renderKyvernoPolicies(p, {
+            kinds: ['ImageValidatingPolicy', 'ClusterPolicy'],
+            now: NOW,
+          });
+          assert.ok(ivpSchema(ivp), schemaErrors(ivpSchema));
+          assert.ok(cpSchema(cp), schemaErrors(cpSchema));
+        }
+      },
+    );
     (dir ? it : it.skip)(
       'the schemas are strict enough to refuse a broken policy (the check can fail)',
       () => {
