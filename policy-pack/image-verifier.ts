@@ -91,6 +91,15 @@ class RegistryImageVerifier implements ImageVerifier {
     }
     const repository = repositoryName(ref);
     const rule = policy.ruleFor(repository);
+    if (rule === undefined && policy.unmatchedImages === 'allow') {
+      // Nothing to verify: the policy lets images it has no rule for through, registry or not.
+      const verdict = assembleVerdict({
+        image,
+        digest: ref.digest,
+        outcomes: [{ findings: [], satisfied: [{ requirement: 'policy', by: ['unmatchedImages: allow'] }] }],
+      });
+      return verdict;
+    }
 
     let resolved: ResolvedImage;
     try {
@@ -117,29 +126,25 @@ class RegistryImageVerifier implements ImageVerifier {
     const exemption = policy.exemptionFor(repository, digest, this.now());
 
     if (rule === undefined) {
-      const allowUnmatched = policy.unmatchedImages === 'allow';
-      const verdict = assembleVerdict({
+      return assembleVerdict({
         image,
         digest,
         outcomes: [
-          allowUnmatched
-            ? { findings: [], satisfied: [{ requirement: 'policy', by: ['unmatchedImages: allow'] }] }
-            : {
-                findings: [
-                  {
-                    requirement: 'policy',
-                    code: 'NO_MATCHING_RULE',
-                    expected: 'a rule whose match globs cover the repository',
-                    found: `no rule matches ${repository}`,
-                    hint: 'Add a rule for this repository to the trust policy, or deploy an image a rule covers.',
-                  },
-                ],
-                satisfied: [],
+          {
+            findings: [
+              {
+                requirement: 'policy',
+                code: 'NO_MATCHING_RULE',
+                expected: 'a rule whose match globs cover the repository',
+                found: `no rule matches ${repository}`,
+                hint: 'Add a rule for this repository to the trust policy, or deploy an image a rule covers.',
               },
+            ],
+            satisfied: [],
+          },
         ],
         exemption,
       });
-      return verdict;
     }
 
     const key = `${repository}@${digest}`;

@@ -7,6 +7,7 @@ import {
   statementNamesDigest,
   subjectDigests,
 } from './in-toto';
+import { certificatesFromBundle, firstCertificateProblem } from './certificate-der';
 import { parseSimpleSigning } from './simple-signing';
 import { type BundleVerifier, cosignLayerToBundle, SignatureError, type VerifiedSignature } from './sigstore';
 
@@ -102,6 +103,12 @@ function rejectionOf(e: unknown): { reason: RejectionReason; detail: string } {
   return { reason: 'bad-signature', detail: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
 }
 
+/** Rejects a bundle whose certificates are not exactly as issued (see certificate-der.ts). */
+function assertStrictCertificates(bundle: unknown): void {
+  const problem = firstCertificateProblem(certificatesFromBundle(bundle));
+  if (problem !== undefined) throw new SignatureError('CERTIFICATE_INVALID', problem);
+}
+
 export class EvidenceCollector {
   constructor(
     private readonly verifier: BundleVerifier,
@@ -142,6 +149,7 @@ export class EvidenceCollector {
     }
     try {
       const bundle = cosignLayerToBundle(layer, 'signature');
+      assertStrictCertificates(bundle);
       const v = this.verifier.verify(bundle, {
         artifact: layer.payload,
         allowedSigners: this.order.signature,
@@ -207,6 +215,7 @@ export class EvidenceCollector {
     }
     // A message signature over the manifest bytes themselves: the signed digest is the image digest.
     try {
+      assertStrictCertificates(bundle);
       const v = this.verifier.verify(bundle, {
         artifact: subject.manifest,
         allowedSigners: this.order.signature,
@@ -245,6 +254,7 @@ export class EvidenceCollector {
     }
     let verified: VerifiedSignature;
     try {
+      assertStrictCertificates(bundle);
       verified = this.verifier.verify(bundle, { allowedSigners: this.order[this.classify(predicateType)] });
     } catch (e) {
       const r = rejectionOf(e);

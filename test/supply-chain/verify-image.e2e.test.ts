@@ -17,6 +17,7 @@ import {
   CYCLONEDX_PREDICATE,
   cyclonedxDocument,
   defaultRules,
+  GITHUB_ISSUER,
   happyEvidence,
   publish,
   publishIndex,
@@ -180,6 +181,23 @@ describe('image verification end to end (real registry, real signatures)', funct
           );
         });
 
+        it('a key signature without transparency-log evidence is refused unless that signer opts out', async function () {
+          const e = { ...happyEvidence(), signatures: [{ signer: { key: 'ops' as const, noTlog: true } }] };
+          const p = await publish(world, format, e);
+          assertBlocked(await world.verify(p.ref), 'signature', 'SIGNATURE_INVALID');
+          const optOut = parseTrustPolicy(
+            world
+              .policyYaml()
+              .replace(
+                'ops:\n    key: { publicKeyFile: ./keys/ops.pub }',
+                'ops:\n    key: { publicKeyFile: ./keys/ops.pub, requireTransparencyLog: false }',
+              ),
+            { baseDir: world.dir },
+          );
+          assert.equal(optOut.resolvedSigners.ops?.key?.requireTransparencyLog, false);
+          assertAllowed(await world.verify(p.ref, optOut));
+        });
+
         it('identity confusion: the right subject from another issuer is untrusted', async function () {
           const e = {
             ...happyEvidence(),
@@ -213,6 +231,22 @@ describe('image verification end to end (real registry, real signatures)', funct
               signatures: [{ signer: { keyless: { ...RELEASE_IDENTITY, uri } } }],
             };
             const v = await world.verify((await publish(world, format, e)).ref, unanchored);
+            assertBlocked(v, 'signature', 'SIGNER_UNTRUSTED');
+          }
+        });
+
+        it('identity confusion: an email expectation is not met by a URI SAN that contains it', async function () {
+          for (const [expectation, uri] of [
+            ['subjectRegExp: .+@acme\\.com', 'https://evil.example/x@acme.com'],
+            ['subjectRegExp: release@acme\\.com', 'mailto:release@acme.com'],
+          ] as const) {
+            const yaml = world.policyYaml().replace(/subjectRegExp: .*/, expectation);
+            const policy = parseTrustPolicy(yaml, { baseDir: world.dir });
+            const e = {
+              ...happyEvidence(),
+              signatures: [{ signer: { keyless: { issuer: GITHUB_ISSUER, uri } } }],
+            };
+            const v = await world.verify((await publish(world, format, e)).ref, policy);
             assertBlocked(v, 'signature', 'SIGNER_UNTRUSTED');
           }
         });

@@ -60,7 +60,7 @@ export const SOURCE_COMMIT = 'a'.repeat(40);
 export const BUILDER_ID = 'https://github.com/actions/runner/github-hosted';
 
 /** Who signs a piece of evidence: a keyless identity through the mock, or one of the world's keys. */
-export type Signer = { keyless: MockIdentity } | { key: KeyName };
+export type Signer = { keyless: MockIdentity } | { key: KeyName; /** no Rekor entry */ noTlog?: boolean };
 export type KeyName = 'ops' | 'rebuilderA' | 'rebuilderB' | 'rebuilderC' | 'stranger';
 
 export const RELEASE: Signer = { keyless: RELEASE_IDENTITY };
@@ -288,7 +288,7 @@ function cosignAnnotations(
   const vm = bundle.verificationMaterial as {
     certificate?: { rawBytes: string };
     x509CertificateChain?: { certificates: { rawBytes: string }[] };
-    tlogEntries: SerializedBundle['verificationMaterial']['tlogEntries'];
+    tlogEntries?: SerializedBundle['verificationMaterial']['tlogEntries'];
   };
   const leaf = vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes;
   const out: Omit<CosignSignatureInput, 'payload' | 'signature'> = {};
@@ -300,7 +300,7 @@ function cosignAnnotations(
       }[]) ?? [];
     out.chain = (cas[0]?.certChain.certificates ?? []).map((c) => pemOf(c.rawBytes)).join('');
   }
-  const entry = vm.tlogEntries[0];
+  const entry = vm.tlogEntries?.[0];
   if (entry?.inclusionPromise) {
     out.bundle = JSON.stringify({
       SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
@@ -317,7 +317,11 @@ function cosignAnnotations(
 
 async function signBlob(world: World, data: Buffer, signer: Signer): Promise<SerializedBundle> {
   if ('keyless' in signer) return world.mock.signBlob(data, signer.keyless);
-  return signBlobWithKey(data, world.keys[signer.key], { rekorUrl: world.mock.rekorUrl });
+  return signBlobWithKey(
+    data,
+    world.keys[signer.key],
+    signer.noTlog ? {} : { rekorUrl: world.mock.rekorUrl },
+  );
 }
 
 async function signDsse(
@@ -327,7 +331,12 @@ async function signDsse(
   signer: Signer,
 ): Promise<SerializedBundle> {
   if ('keyless' in signer) return world.mock.signDsse(payload, payloadType, signer.keyless);
-  return signDsseWithKey(payload, payloadType, world.keys[signer.key], { rekorUrl: world.mock.rekorUrl });
+  return signDsseWithKey(
+    payload,
+    payloadType,
+    world.keys[signer.key],
+    signer.noTlog ? {} : { rekorUrl: world.mock.rekorUrl },
+  );
 }
 
 function statementOf(a: AttestationSpec, repoName: string, digest: string): Buffer {
