@@ -324,6 +324,23 @@ describe('infrastructure policies through the analyzer protocol', function () {
       assert.match(m, /container "lookalike".*found ghcr\.io\/acmecorp\/app/);
       assert.match(m, /container "hub".*found docker\.io\/library\/nginx/);
     });
+    it('children of yaml/v2 ConfigFile and helm.sh/v4 Chart are checked like any workload', async function () {
+      for (const parentType of ['kubernetes:yaml/v2:ConfigFile', 'kubernetes:helm.sh/v4:Chart']) {
+        const parent = `urn:pulumi:dev::trustops::${parentType}::bundle`;
+        const r = await analyze({
+          type: 'kubernetes:apps/v1:StatefulSet',
+          name: 'bundle:default/db',
+          parent,
+          parentType,
+          properties: deployment([`quay.io/other/db@${DIGEST}`]),
+        });
+        assert.deepEqual(summary(r, only), ['allowed-registries mandatory REGISTRY_NOT_ALLOWED'], parentType);
+        assert.match(
+          messages(r, 'allowed-registries')[0]!,
+          /^\[REGISTRY_NOT_ALLOWED\] bundle:default\/db \(kubernetes:apps\/v1:StatefulSet\)/,
+        );
+      }
+    });
     it('Cloud Run v2 jobs are covered; an invalid reference is IMAGE_INVALID', async function () {
       const r = await analyze({
         type: 'gcp:cloudrunv2/job:Job',
