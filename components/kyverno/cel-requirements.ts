@@ -97,10 +97,22 @@ export function provenanceCheck(rule: ImageRule, signers: string): string {
     .join(' || ');
 }
 
-export const REBUILD_ATTESTATION: DeclaredAttestation = { name: 'rebuild_vsa', type: REBUILD_PREDICATE_TYPE };
+/**
+ * One attestation per rebuilder, all of the VSA type: `extractPayload` returns one payload per
+ * (image, attestation), so only a per-rebuilder attestation lets each rebuilder's own VSA be read.
+ */
+export function rebuildAttestations(rebuilderIds: readonly string[]): DeclaredAttestation[] {
+  return rebuilderIds.map((id) => ({ name: `rebuild_vsa_${id}`, type: REBUILD_PREDICATE_TYPE }));
+}
 
-/** At least `threshold` DISTINCT listed rebuilders signed a verification summary, and it PASSED. */
-export function rebuildCheck(rebuilders: readonly string[], threshold: number): string {
-  const name = REBUILD_ATTESTATION.name;
-  return `[${rebuilders.join(', ')}].filter(r, verifyAttestationSignatures(image, attestations.${name}, [r]) > 0).size() >= ${threshold} && ${payload(name)}.predicate.verificationResult == 'PASSED'`;
+/**
+ * At least `threshold` DISTINCT listed rebuilders each signed a verification summary that PASSED.
+ * `rebuilderIds` are attestor names.
+ */
+export function rebuildCheck(rebuilderIds: readonly string[], threshold: number): string {
+  const perRebuilder = rebuildAttestations(rebuilderIds).map(
+    ({ name }, i) =>
+      `(${verified(name, `[attestors.${rebuilderIds[i]!}]`)} && ${payload(name)}.predicate.verificationResult == 'PASSED')`,
+  );
+  return `[${perRebuilder.join(', ')}].filter(ok, ok).size() >= ${threshold}`;
 }

@@ -11,7 +11,7 @@ import {
   cel,
   provenanceAttestations,
   provenanceCheck,
-  REBUILD_ATTESTATION,
+  rebuildAttestations,
   rebuildCheck,
   sbomAttestations,
   sbomCheck,
@@ -332,16 +332,11 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       );
     }
     if (rule.reproducible) {
-      addAttestation(REBUILD_ATTESTATION.name, REBUILD_ATTESTATION.type);
       const r = rule.reproducible;
+      const rebuilderIds = r.rebuilders.map((n) => ids.get(n)!);
+      for (const att of rebuildAttestations(rebuilderIds)) addAttestation(att.name, att.type);
       add(
-        everyImage(
-          applies,
-          rebuildCheck(
-            r.rebuilders.map((n) => `attestors.${ids.get(n)!}`),
-            r.threshold,
-          ),
-        ),
+        everyImage(applies, rebuildCheck(rebuilderIds, r.threshold)),
         `${where}: requirement "reproducible": expected PASSED rebuild verification summaries from at least ${r.threshold} distinct rebuilders of [${r.rebuilders.join(', ')}]`,
       );
     }
