@@ -205,7 +205,7 @@ function compileExemptions(exemptions: Exemption[], problems: PolicyProblem[]): 
     let digest: string | undefined;
     try {
       const ref = parseReference(exemption.image);
-      repository = repositoryName(ref);
+      repository = repositoryName(ref).toLowerCase();
       digest = ref.digest;
     } catch (e) {
       problems.push({ code: 'POLICY_BAD_EXEMPTION', path: `${at}/image`, message: (e as Error).message });

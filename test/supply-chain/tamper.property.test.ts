@@ -16,7 +16,8 @@ import type { MatchedRule } from '../../policy-pack/supply-chain/trust-policy';
 import { publish, startWorld, type World } from './support/world';
 
 /**
- * Property: starting from a real, allowed image (5 Sigstore bundles fetched back from the registry),
+ * Property: starting from a real, allowed image (5 pieces of evidence fetched back from the registry,
+ * as referrer bundles or as cosign .sig/.att layers),
  * changing any one byte of a signature, a DSSE payload, a certificate or a transparency-log entry
  * never yields "allowed". Mutations are applied to the decoded bytes of those fields, so every run
  * reaches the cryptography rather than a JSON parse error.
