@@ -85,9 +85,10 @@ describe('trusted-images through the analyzer protocol (real registry, real sign
   });
 
   it('a compliant Deployment passes every policy (signature, SBOM, provenance, 2-of-3 rebuilds, digest pin)', async function () {
-    // Referrer bundles (OCI 1.1). The cosign tag scheme is exercised by the verifier's own suite.
-    const p = await publish(world, 'referrer', compliantEvidence());
-    assert.deepEqual(summary(await analyzer.analyze(workload(p.ref))), []);
+    for (const format of ['referrer', 'cosign'] as const) {
+      const p = await publish(world, format, compliantEvidence());
+      assert.deepEqual(summary(await analyzer.analyze(workload(p.ref))), [], format);
+    }
   });
 
   const removals: [string, () => Evidence, string][] = [
@@ -106,7 +107,9 @@ describe('trusted-images through the analyzer protocol (real registry, real sign
   ];
   for (const [what, evidence, code] of removals) {
     it(`removing the ${what} gives exactly one mandatory ${code}`, async function () {
-      const p = await publish(world, 'referrer', evidence());
+      // Alternate formats so both attachment schemes are covered by the negative cases too.
+      const format = removals.findIndex((r) => r[0] === what) % 2 === 0 ? 'referrer' : 'cosign';
+      const p = await publish(world, format, evidence());
       const r = await analyzer.analyze(workload(p.ref));
       assert.deepEqual(summary(r), [`trusted-images mandatory ${code}`]);
       const m = messages(r, 'trusted-images')[0]!;
