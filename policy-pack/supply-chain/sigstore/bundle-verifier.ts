@@ -3,6 +3,7 @@ import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { toSignedEntity, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { certificateIdentity, describeIdentity } from './certificate-identity';
+import { assertCertificateStructure } from './certificate-structure';
 import { SignatureError } from './errors';
 import { matchKeylessSigner } from './identity-match';
 import type {
@@ -13,6 +14,7 @@ import type {
   VerifyOptions,
 } from './index';
 import { isHashedrekordOverDsse, verifyHashedrekordOverDsse } from './dsse-hashedrekord-entry';
+import { assertInclusionProofMatchesCheckpoint } from './inclusion-proof-consistency';
 import { isIntotoV001, verifyIntotoV001Entry } from './intoto-v001-entry';
 import { toSignatureError } from './library-errors';
 import { parseBundle } from './parse-bundle';
@@ -72,6 +74,7 @@ export function createBundleVerifier(opts: {
       const allowed = resolveAllowed(options.allowedSigners, signers);
       const bundle = parseBundle(bundleJson);
       const entity = toEntity(bundle, options);
+      for (const entry of entity.tlogEntries) assertInclusionProofMatchesCheckpoint(entry, trust.material);
       const envelope = bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope : undefined;
       // Entry kinds the library cannot bind to this content are checked here (gap fillers), the rest by it.
       const isGap = (e: TransparencyLogEntry) => isIntotoV001(e) || isHashedrekordOverDsse(e, envelope);
@@ -98,6 +101,7 @@ export function createBundleVerifier(opts: {
           );
         }
         const leafDER = leafCertificateDER(bundle);
+        assertCertificateStructure(leafDER);
         try {
           verifyGapEntries(leafDER);
           keylessVerifier.verify(libraryEntity);

@@ -110,23 +110,19 @@ describe('cosign legacy attachments -> bundles', function () {
       const swapped = { ...l, payload: Buffer.from('{"critical":{}}') };
       assertSignatureError(
         () =>
-          f
-            .verifier()
-            .verify(cosignLayerToBundle(swapped, 'signature'), {
-              artifact: swapped.payload,
-              allowedSigners: ['release'],
-            }),
+          f.verifier().verify(cosignLayerToBundle(swapped, 'signature'), {
+            artifact: swapped.payload,
+            allowedSigners: ['release'],
+          }),
         'TLOG_INVALID',
         'SIGNATURE_INVALID',
       );
       // The RFC 3161 timestamp alone is time evidence enough; with neither, the certificate has no proven time.
       const onlyTsa = { ...l, annotations: { ...l.annotations, [COSIGN_ANNOTATIONS.rekorBundle]: '' } };
-      const t = f
-        .verifier()
-        .verify(cosignLayerToBundle(onlyTsa, 'signature'), {
-          artifact: l.payload,
-          allowedSigners: ['release'],
-        });
+      const t = f.verifier().verify(cosignLayerToBundle(onlyTsa, 'signature'), {
+        artifact: l.payload,
+        allowedSigners: ['release'],
+      });
       assert.deepEqual(t.evidence, ['timestamp']);
       const neither = {
         ...onlyTsa,
@@ -134,12 +130,10 @@ describe('cosign legacy attachments -> bundles', function () {
       };
       assertSignatureError(
         () =>
-          f
-            .verifier()
-            .verify(cosignLayerToBundle(neither, 'signature'), {
-              artifact: l.payload,
-              allowedSigners: ['release'],
-            }),
+          f.verifier().verify(cosignLayerToBundle(neither, 'signature'), {
+            artifact: l.payload,
+            allowedSigners: ['release'],
+          }),
         'TIMESTAMP_MISSING',
       );
       const otherSignature: CosignLayer = {
@@ -152,12 +146,10 @@ describe('cosign legacy attachments -> bundles', function () {
       ).toString('base64');
       assertSignatureError(
         () =>
-          f
-            .verifier()
-            .verify(cosignLayerToBundle(otherSignature, 'signature'), {
-              artifact: l.payload,
-              allowedSigners: ['release'],
-            }),
+          f.verifier().verify(cosignLayerToBundle(otherSignature, 'signature'), {
+            artifact: l.payload,
+            allowedSigners: ['release'],
+          }),
         'TIMESTAMP_INVALID',
         'SIGNATURE_INVALID',
       );
