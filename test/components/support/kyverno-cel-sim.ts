@@ -1,0 +1,113 @@
+import { CelScalar, celFunc, isCelError, listType, parse, plan, celEnv, type CelFunc } from '@bufbuild/cel';
+import type { KubernetesObject } from '../../../components/kyverno/render-policies';
+
+/**
+ * A small stand-in for Kyverno's ImageValidatingPolicy engine: it evaluates the rendered CEL with a real
+ * CEL implementation (@bufbuild/cel, RE2 regular expressions like Kyverno's Go engine) and answers the
+ * image-verification functions from plain evidence. What Sigstore proves (who signed what) is given; what
+ * the policy concludes from it is computed. Any CEL error denies, as failurePolicy Fail does.
+ */
+
+export interface SimStatement {
+  signer: string;
+  predicateType: string;
+  predicate: Record<string, unknown>;
+}
+
+export interface SimEvidence {
+  /** Signers with a valid signature on the image. */
+  signatures: string[];
+  statements: SimStatement[];
+}
+
+interface Attestor {
+  name: string;
+}
+interface Attestation {
+  name: string;
+  intoto: { type: string };
+}
+
+export interface SimResult {
+  allowed: boolean;
+  /** Messages of the validations that failed (or errored). */
+  failed: string[];
+}
+
+/** `signerOf` maps attestor names (as rendered) to trust-policy signer names. */
+export function admitPod(
+  policy: KubernetesObject,
+  images: Record<string, string[]>,
+  evidenceOf: (image: string) => SimEvidence,
+  signerOf: ReadonlyMap<string, string>,
+): SimResult {
+  const spec = policy.spec as {
+    attestors: Attestor[];
+    attestations?: Attestation[];
+    validations: { expression: string; message: string }[];
+  };
+  // extractPayload returns what the last verification of (image, attestation) accepted.
+  const lastVerified = new Map<string, SimStatement>();
+  const signersIn = (list: unknown): string[] =>
+    [...(list as Iterable<{ get(k: string): unknown }>)].map((a) => {
+      const name = String(a.get('name'));
+      const signer = signerOf.get(name);
+      if (!signer) throw new Error(`unknown attestor ${name}`);
+      return signer;
+    });
+  const DYN = CelScalar.DYN;
+  const funcs: CelFunc[] = [
+    celFunc('verifyImageSignatures', [CelScalar.STRING, listType(DYN)], CelScalar.INT, (image, attestors) => {
+      const ev = evidenceOf(image);
+      return BigInt(signersIn(attestors).filter((s) => ev.signatures.includes(s)).length);
+    }),
+    celFunc(
+      'verifyAttestationSignatures',
+      [CelScalar.STRING, DYN, listType(DYN)],
+      CelScalar.INT,
+      (image, attestation, attestors) => {
+        const att = attestation as { get(k: string): unknown };
+        const name = String(att.get('name'));
+        const type = String((att.get('intoto') as { get(k: string): unknown }).get('type'));
+        const accepted = signersIn(attestors);
+        const hits = evidenceOf(image).statements.filter(
+          (s) => s.predicateType === type && accepted.includes(s.signer),
+        );
+        const first = hits[0];
+        if (first) lastVerified.set(`${image}|${name}`, first);
+        return BigInt(new Set(hits.map((h) => h.signer)).size);
+      },
+    ),
+    celFunc('extractPayload', [CelScalar.STRING, DYN], DYN, (image, attestation) => {
+      const name = String((attestation as { get(k: string): unknown }).get('name'));
+      const st = lastVerified.get(`${image}|${name}`);
+      if (!st) throw new Error(`no verified ${name} payload for ${image}`);
+      // A plain object is a valid CEL input (a map); the typings only list the wrapped forms.
+      return {
+        _type: 'https://in-toto.io/Statement/v1',
+        predicateType: st.predicateType,
+        predicate: st.predicate,
+      } as never;
+    }),
+  ];
+  const env = celEnv({ funcs });
+  const bindings = {
+    images,
+    attestors: Object.fromEntries(spec.attestors.map((a) => [a.name, { name: a.name }])),
+    attestations: Object.fromEntries(
+      (spec.attestations ?? []).map((a) => [a.name, { name: a.name, intoto: a.intoto }]),
+    ),
+  };
+  const failed: string[] = [];
+  for (const v of spec.validations) {
+    let result: unknown;
+    try {
+      result = plan(env, parse(v.expression))(bindings as never);
+    } catch (e) {
+      result = e;
+    }
+    if (result !== true)
+      failed.push(`${v.message}${isCelError(result) ? ` [CEL error: ${result.message}]` : ''}`);
+  }
+  return { allowed: failed.length === 0, failed };
+}
