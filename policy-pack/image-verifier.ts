@@ -4,6 +4,7 @@ import { isIndexType } from './registry/media-types';
 import { parseReference, repositoryName } from './registry/reference';
 import type { ImageReference, RegistryClient, RegistryClientOptions, ResolvedImage } from './registry/types';
 import { EvidenceCollector } from './supply-chain/evidence';
+import { keyFingerprints } from './supply-chain/key-hints';
 import { RuleEvaluator, type RuleOutcome } from './supply-chain/rule-evaluation';
 import { evidenceKindOf, signerOrderFor } from './supply-chain/signer-order';
 import {
@@ -159,6 +160,13 @@ class RegistryImageVerifier implements ImageVerifier {
     return assembleVerdict({ image, digest, rule, outcomes: settled, exemption });
   }
 
+  private keyFingerprintCache: ReadonlyMap<string, string> | undefined;
+
+  private fingerprints(): ReadonlyMap<string, string> {
+    this.keyFingerprintCache ??= keyFingerprints(Object.values(this.opts.policy.resolvedSigners));
+    return this.keyFingerprintCache;
+  }
+
   private verifier(): BundleVerifier {
     if (this.bundleVerifier === undefined) {
       const source = this.opts.policy.trustedRootSource;
@@ -225,7 +233,12 @@ class RegistryImageVerifier implements ImageVerifier {
         },
       ];
     }
-    const collector = new EvidenceCollector(verifier, signerOrderFor(rule.rule), evidenceKindOf);
+    const collector = new EvidenceCollector(
+      verifier,
+      signerOrderFor(rule.rule),
+      evidenceKindOf,
+      this.fingerprints(),
+    );
     return Promise.all(
       subjects.map(async (s) => {
         try {

@@ -8,6 +8,7 @@ import {
   subjectDigests,
 } from './in-toto';
 import { certificatesFromBundle, firstCertificateProblem } from './certificate-der';
+import { preferHintedKeys } from './key-hints';
 import { parseSimpleSigning } from './simple-signing';
 import { type BundleVerifier, cosignLayerToBundle, SignatureError, type VerifiedSignature } from './sigstore';
 
@@ -114,6 +115,8 @@ export class EvidenceCollector {
     private readonly verifier: BundleVerifier,
     private readonly order: SignerOrder,
     private readonly classify: (predicateType: string | undefined) => keyof SignerOrder,
+    /** Key fingerprints by signer name, to try the key a bundle names first (see signer-order.ts). */
+    private readonly fingerprints: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   collect(subject: EvidenceSubject): CollectedEvidence {
@@ -152,7 +155,7 @@ export class EvidenceCollector {
       assertStrictCertificates(bundle);
       const v = this.verifier.verify(bundle, {
         artifact: layer.payload,
-        allowedSigners: this.order.signature,
+        allowedSigners: preferHintedKeys(this.order.signature, bundle, this.fingerprints),
       });
       out.signatures.push({ signer: v.signer, identity: v.identity, origin });
     } catch (e) {
@@ -218,7 +221,7 @@ export class EvidenceCollector {
       assertStrictCertificates(bundle);
       const v = this.verifier.verify(bundle, {
         artifact: subject.manifest,
-        allowedSigners: this.order.signature,
+        allowedSigners: preferHintedKeys(this.order.signature, bundle, this.fingerprints),
       });
       out.signatures.push({ signer: v.signer, identity: v.identity, origin });
     } catch (e) {
@@ -255,7 +258,9 @@ export class EvidenceCollector {
     let verified: VerifiedSignature;
     try {
       assertStrictCertificates(bundle);
-      verified = this.verifier.verify(bundle, { allowedSigners: this.order[this.classify(predicateType)] });
+      verified = this.verifier.verify(bundle, {
+        allowedSigners: preferHintedKeys(this.order[this.classify(predicateType)], bundle, this.fingerprints),
+      });
     } catch (e) {
       const r = rejectionOf(e);
       reject(r.reason, r.detail);
