@@ -57,8 +57,8 @@ export function verifyBundleCommand(fileOrDigest: string, opts: VerifyBundleOpti
   const trustedRoot = trustedRootFromOptions(opts);
   const artifact = readArtifact(fileOrDigest);
   const bundleText = readInput(opts.bundle, 'bundle');
+  const verifier = configured(() => createBundleVerifier({ trustedRoot, signers: [signer] }));
   try {
-    const verifier = createBundleVerifier({ trustedRoot, signers: [signer] });
     const result = verifier.verify(bundleText, {
       ...(artifact.bytes ? { artifact: artifact.bytes } : { artifactDigest: `sha256:${artifact.sha256}` }),
       allowedSigners: [SIGNER],
@@ -111,8 +111,14 @@ function trustedRootFromOptions(opts: VerifyBundleOptions): TrustedRootMaterial 
     if (e instanceof UsageError) throw e;
     throw new UsageError(`--trusted-root ${opts.trustedRoot} is not JSON`, 'TRUST_ROOT_INVALID');
   }
+  const file = opts.trustedRoot;
+  return configured(() => loadTrustedRoot(json, file));
+}
+
+/** A bad key or trusted root is the caller's configuration (exit 2), not a failed verification. */
+function configured<T>(make: () => T): T {
   try {
-    return loadTrustedRoot(json, opts.trustedRoot);
+    return make();
   } catch (e) {
     if (e instanceof SignatureError) throw new UsageError(e.message, e.code);
     throw e;

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { main } from '../../cli/main';
 import { sharedPath } from '../support/shared';
 import { conformanceRuns, type ConformanceRun } from './bundle-verify-corpus';
+import { runInProcess, type Outcome } from './run-cli';
 
 /**
  * The sigstore-conformance bundle-verify cases (70 folders x {artifact path, sha256 digest} = 140 runs)
@@ -35,34 +35,6 @@ const SPAWNED = new Set([
   'trust-root-tlog-missing-validity-start_fail',
   'bundle-malformed-json_fail',
 ]);
-
-interface Outcome {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runInProcess(argv: string[]): Promise<Outcome> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  // Capture the command's report for the assertion message; restored before anything else can print.
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    out.push(String(chunk)),
-    true
-  )) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (
-    err.push(String(chunk)),
-    true
-  )) as typeof process.stderr.write;
-  try {
-    const exitCode = await main(['node', 'trustops', ...argv]);
-    return { exitCode, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
 
 function runSpawned(argv: string[]): Promise<Outcome> {
   return new Promise((resolve) => {
