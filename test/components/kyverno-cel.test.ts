@@ -275,8 +275,8 @@ describe('rendered admission policy, evaluated as CEL, against the pack on the s
         ),
         extra: fc.array(statement, { maxLength: 4 }),
       })
-      .map(({ keep, signatures, extra }) => ({
-        signatures,
+      .map(({ keep, signatures, extra }): SimEvidence => ({
+        signatures: [...signatures],
         statements: [...compliantEvidence().statements.filter((_, i) => keep[i]), ...extra],
       }));
     let kyvernoAllowed = 0;
