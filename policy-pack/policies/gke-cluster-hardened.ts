@@ -1,6 +1,7 @@
 import type { PolicyConfigSchema, ResourceValidationPolicy } from '@pulumi/policy';
 import { rawProperties } from '../workloads';
 import { readConfig } from './support/config';
+import { ofType } from './support/of-type';
 import { report, resourceLabel } from './support/report';
 import { SettingsChecker, equalsIgnoreCase, isTrue, valueAt } from './support/settings';
 
@@ -40,7 +41,7 @@ export function createGkeClusterHardenedPolicy(): ResourceValidationPolicy {
       'GKE clusters use Workload Identity, private nodes, enforcing Binary Authorization, a release channel, shielded nodes, no legacy ABAC or basic auth, no default node pool, and network policy or Dataplane V2.',
     enforcementLevel: 'mandatory',
     configSchema: gkeClusterHardenedConfigSchema,
-    validateResource: (args, reportViolation) => {
+    validateResource: ofType(CLUSTER, (args, reportViolation) => {
       if (args.type !== CLUSTER) return;
       const resource = resourceLabel(args.name, args.type);
       const cfg = readConfig<GkeClusterHardenedConfig>(gkeClusterHardenedConfigSchema, args.getConfig());
@@ -115,6 +116,6 @@ export function createGkeClusterHardenedPolicy(): ResourceValidationPolicy {
           },
         );
       }
-    },
+    }),
   };
 }
