@@ -16,6 +16,7 @@ import type {
 import { isHashedrekordOverDsse, verifyHashedrekordOverDsse } from './dsse-hashedrekord-entry';
 import { assertInclusionProofMatchesCheckpoint } from './inclusion-proof-consistency';
 import { isIntotoV001, verifyIntotoV001Entry } from './intoto-v001-entry';
+import { withEdwardsKeys } from './edwards-message-signature';
 import { toSignatureError } from './library-errors';
 import { parseBundle } from './parse-bundle';
 import { PrehashedMessageSignature } from './prehashed-signature';
@@ -208,7 +209,7 @@ function toEntity(bundle: Bundle, options: VerifyOptions): SignedEntity {
   const message = bundle.content.messageSignature;
   if (options.artifact) {
     assertArtifactDigest(message, options.artifact);
-    return entity;
+    return { ...entity, signature: withEdwardsKeys(entity.signature, options.artifact) };
   }
   if (options.artifactDigest !== undefined) {
     const digest = parseSha256(options.artifactDigest);
