@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { ResourceValidationArgs } from '@pulumi/policy';
 import { buildPackConfig } from '../../policy-pack/config';
+import { createAllowedRegistriesPolicy } from '../../policy-pack/policies/allowed-registries';
 import { createImagesPinnedByDigestPolicy } from '../../policy-pack/policies/images-pinned-by-digest';
 import {
   VerificationSessions,
@@ -121,5 +122,24 @@ describe('trusted-images mapping (in process)', function () {
     } as unknown as ResourceValidationArgs)) as ReturnType<typeof deployment>;
     assert.match(JSON.stringify(remediated), new RegExp(`ghcr\\.io/acme/app@${DIGEST}`));
     assert.deepEqual(calls, [image]);
+  });
+
+  it('a config the engine did not validate still cannot weaken a policy: CONFIG_INVALID blocks', async function () {
+    const reported: Reported[] = [];
+    const policy = createAllowedRegistriesPolicy();
+    const validate = policy.validateResource as (a: ResourceValidationArgs, r: (m: unknown) => void) => void;
+    validate(
+      {
+        type: 'kubernetes:apps/v1:Deployment',
+        name: 'web',
+        props: deployment([`ghcr.io/acme/app@${DIGEST}`]),
+        getConfig: () => ({ allowedPrefixes: 'ghcr.io' }),
+      } as unknown as ResourceValidationArgs,
+      (m) => reported.push(m as Reported),
+    );
+    assert.deepEqual(
+      reported.map((r) => r.message.slice(0, 16)),
+      ['[CONFIG_INVALID]'],
+    );
   });
 });
