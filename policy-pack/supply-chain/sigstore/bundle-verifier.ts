@@ -3,6 +3,7 @@ import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { toSignedEntity, Verifier, type SignedEntity, type TrustMaterial } from '@sigstore/verify';
 import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { certificateIdentity, describeIdentity } from './certificate-identity';
+import { submittedEnvelopeOf } from './cosign-legacy';
 import { assertCertificateStructure } from './certificate-structure';
 import { SignatureError } from './errors';
 import { matchKeylessSigner } from './identity-match';
@@ -74,6 +75,7 @@ export function createBundleVerifier(opts: {
     verify(bundleJson: unknown, options: VerifyOptions): VerifiedSignature {
       const allowed = resolveAllowed(options.allowedSigners, signers);
       const bundle = parseBundle(bundleJson);
+      const submitted = submittedEnvelopeOf(bundleJson);
       const entity = toEntity(bundle, options);
       for (const entry of entity.tlogEntries) assertInclusionProofMatchesCheckpoint(entry, trust.material);
       const envelope = bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope : undefined;
@@ -86,7 +88,8 @@ export function createBundleVerifier(opts: {
       };
       const verifyGapEntries = (materialDER: Buffer) => {
         for (const entry of gapEntries) {
-          if (isIntotoV001(entry)) verifyIntotoV001Entry(entry, envelope, materialDER, trust.material);
+          if (isIntotoV001(entry))
+            verifyIntotoV001Entry(entry, envelope, materialDER, trust.material, submitted);
           else verifyHashedrekordOverDsse(entry, envelope!, trust.material);
         }
       };

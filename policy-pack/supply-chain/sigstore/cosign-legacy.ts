@@ -13,6 +13,17 @@ export const COSIGN_ANNOTATIONS = {
 } as const;
 
 /**
+ * The envelope bytes of each converted attestation layer, keyed by the bundle object handed out: a bundle
+ * cannot carry them, and Rekor `intoto` v0.0.1 entries log their hash (see intoto-v001-entry.ts).
+ */
+const submittedEnvelopes = new WeakMap<object, Buffer>();
+
+/** The exact envelope bytes behind a bundle made by cosignLayerToBundle from an attestation layer. */
+export function submittedEnvelopeOf(bundle: unknown): Buffer | undefined {
+  return typeof bundle === 'object' && bundle !== null ? submittedEnvelopes.get(bundle) : undefined;
+}
+
+/**
  * Turn a cosign tag-scheme layer into Sigstore bundle JSON (v0.1: legacy Rekor bundles carry a SET but no
  * inclusion proof) so one verifier handles both attachment formats.
  *
@@ -48,7 +59,9 @@ export function cosignLayerToBundle(layer: CosignLayer, kind: 'signature' | 'att
       },
     };
   }
-  return { ...base, dsseEnvelope: envelope(layer.payload) };
+  const bundle = { ...base, dsseEnvelope: envelope(layer.payload) };
+  submittedEnvelopes.set(bundle, Buffer.from(layer.payload));
+  return bundle;
 }
 
 function keyMaterial(certificate: string | undefined, chain: string | undefined): Record<string, unknown> {

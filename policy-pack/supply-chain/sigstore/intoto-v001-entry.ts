@@ -13,9 +13,10 @@ import { verifyTLogInclusion } from '@sigstore/verify/dist/tlog';
  *
  * The v0.0.1 canonical body keeps `content.hash` (sha256 of the envelope JSON as submitted),
  * `content.payloadHash` (sha256 of the DSSE payload) and `publicKey` (the signer's PEM certificate or key),
- * but not the envelope's signature. The binding checked is therefore: same payload, same verification
- * material; the signature itself is verified against that same key by the library, so the log attests
- * the signing event of this key over this payload.
+ * but not the envelope's signature. The binding checked is: same payload, same verification material
+ * and, when the envelope bytes as submitted are known (a cosign attestation layer is exactly those
+ * bytes), the same envelope, which covers its signature. The signature itself is verified against the
+ * same key by the library.
  */
 export function isIntotoV001(entry: TransparencyLogEntry): boolean {
   return entry.kindVersion?.kind === 'intoto' && entry.kindVersion.version === '0.0.1';
@@ -26,6 +27,7 @@ export function verifyIntotoV001Entry(
   envelope: Envelope | undefined,
   verificationMaterialDER: Buffer,
   trust: TrustMaterial,
+  submittedEnvelope?: Buffer,
 ): void {
   if (!envelope) {
     throw new SignatureError(
@@ -48,6 +50,15 @@ export function verifyIntotoV001Entry(
       `intoto v0.0.1 entry logs payload sha256:${body.payloadHashHex}, the envelope's payload is sha256:${payloadHash.toString('hex')}`,
     );
   }
+  if (submittedEnvelope) {
+    const envelopeHash = createHash('sha256').update(submittedEnvelope).digest();
+    if (body.envelopeHashHex === undefined || !sameHex(body.envelopeHashHex, envelopeHash)) {
+      throw new SignatureError(
+        'TLOG_INVALID',
+        `intoto v0.0.1 entry logs envelope sha256:${body.envelopeHashHex ?? '(none)'}, the attached envelope is sha256:${envelopeHash.toString('hex')}`,
+      );
+    }
+  }
   let loggedDER: Buffer;
   try {
     loggedDER = toDER(Buffer.from(body.publicKeyB64, 'base64').toString('utf8'));
@@ -61,7 +72,11 @@ export function verifyIntotoV001Entry(
   }
 }
 
-function parseBody(entry: TransparencyLogEntry): { payloadHashHex: string; publicKeyB64: string } {
+function parseBody(entry: TransparencyLogEntry): {
+  payloadHashHex: string;
+  envelopeHashHex?: string;
+  publicKeyB64: string;
+} {
   let body: unknown;
   try {
     body = JSON.parse(entry.canonicalizedBody.toString('utf8'));
@@ -71,7 +86,13 @@ function parseBody(entry: TransparencyLogEntry): { payloadHashHex: string; publi
   const b = body as {
     kind?: unknown;
     apiVersion?: unknown;
-    spec?: { content?: { payloadHash?: { algorithm?: unknown; value?: unknown } }; publicKey?: unknown };
+    spec?: {
+      content?: {
+        payloadHash?: { algorithm?: unknown; value?: unknown };
+        hash?: { algorithm?: unknown; value?: unknown };
+      };
+      publicKey?: unknown;
+    };
   };
   const payloadHash = b.spec?.content?.payloadHash;
   if (
@@ -86,7 +107,10 @@ function parseBody(entry: TransparencyLogEntry): { payloadHashHex: string; publi
       'intoto v0.0.1 entry body lacks kind/apiVersion, a sha256 payloadHash or a publicKey',
     );
   }
-  return { payloadHashHex: payloadHash.value, publicKeyB64: b.spec.publicKey };
+  const hash = b.spec.content?.hash;
+  const envelopeHashHex =
+    hash?.algorithm === 'sha256' && typeof hash.value === 'string' ? hash.value : undefined;
+  return { payloadHashHex: payloadHash.value, envelopeHashHex, publicKeyB64: b.spec.publicKey };
 }
 
 function sameHex(hex: string, digest: Buffer): boolean {

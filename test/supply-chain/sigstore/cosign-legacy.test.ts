@@ -208,7 +208,7 @@ describe('cosign legacy attachments -> bundles', function () {
       assert.equal(r.payloadType, INTOTO);
     });
 
-    it('intoto v0.0.1 entries (cosign < 2): verified by payload hash and logged key, which the library cannot do', async () => {
+    it('intoto v0.0.1 entries (cosign < 2): verified by envelope hash, payload hash and logged key, which the library cannot do', async () => {
       const unlogged = f.keyDsse;
       const env = envelopeJson(unlogged);
       const good = await logInMockRekor(f, intotoV001(env, STATEMENT, f.opsKey.publicKeyPem));
@@ -230,6 +230,24 @@ describe('cosign legacy attachments -> bundles', function () {
       assertSignatureError(
         () => f.verifier().verify(make(otherKey), { allowedSigners: ['ops'] }),
         'TLOG_INVALID',
+      );
+      // Same payload and key, but the log holds another envelope (another signature): not this layer's entry.
+      const otherEnvelope = await logInMockRekor(f, {
+        ...(intotoV001(env, STATEMENT, f.opsKey.publicKeyPem) as Record<string, unknown>),
+        spec: (
+          intotoV001(Buffer.concat([env, Buffer.from(' ')]), STATEMENT, f.opsKey.publicKeyPem) as {
+            spec: unknown;
+          }
+        ).spec,
+      });
+      assertSignatureError(
+        () => f.verifier().verify(make(otherEnvelope), { allowedSigners: ['ops'] }),
+        'TLOG_INVALID',
+      );
+      // A bundle that no longer knows its layer bytes (re-serialised) can only be bound by payload and key.
+      assert.equal(
+        f.verifier().verify(clone(make(otherEnvelope)), { allowedSigners: ['ops'] }).signer,
+        'ops',
       );
       const forged = JSON.parse(good) as { Payload: { integratedTime: number } };
       forged.Payload.integratedTime += 1;
