@@ -10,13 +10,28 @@ function escapeLiteral(s: string): string {
   return s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
 }
 
-/** One path segment of a glob: `*` (and a `**` that is not a whole segment) stays in the segment. */
-function segmentBody(segment: string): string {
-  return segment
-    .split('')
-    .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : escapeLiteral(c)))
-    .join('')
-    .replace(/(\[\^\/\]\*)+/g, '[^/]*');
+/**
+ * What a wildcard may match inside one segment. A written reference continues after the repository
+ * with `:tag` and `@digest`, so a wildcard must not run into them: path segments never contain `:` or
+ * `@`; the registry host may contain `:` (a port).
+ */
+const IN_PATH_SEGMENT = '[^/:@]';
+const IN_HOST_SEGMENT = '[^/@]';
+/** What a globstar may span: whole path segments, never the tag or digest. */
+const ACROSS_PATH = '[^:@]*';
+
+/** One segment of a glob: `*` (and a `**` that is not a whole segment) stays in the segment. */
+function segmentBody(segment: string, isHost: boolean): string {
+  const one = isHost ? IN_HOST_SEGMENT : IN_PATH_SEGMENT;
+  let out = '';
+  for (const c of segment) {
+    if (c === '*') {
+      if (!out.endsWith(`${one}*`)) out += `${one}*`;
+    } else {
+      out += c === '?' ? one : escapeLiteral(c);
+    }
+  }
+  return out;
 }
 
 /**
@@ -24,18 +39,19 @@ function segmentBody(segment: string): string {
  * zero or more segments; a trailing `/**` also covers the parent itself, except after a segment that
  * ends in `*` (picomatch then requires a path below it). The property test pins this equivalence.
  */
-function globBody(glob: string): string {
+function globBody(glob: string, firstIsHost: boolean): string {
   const segments = glob.split('/');
-  let out = segments[0] === '**' ? '.*' : segmentBody(segments[0] ?? '');
-  for (let i = 1; i < segments.length; i++) {
+  // Trailing `**` segments are one optional tail, except after a segment ending in `*` (see above).
+  let end = segments.length;
+  while (end > 1 && segments[end - 1] === '**') end--;
+  let out = segments[0] === '**' ? `[^@]*` : segmentBody(segments[0] ?? '', firstIsHost);
+  for (let i = 1; i < end; i++) {
     const s = segments[i]!;
-    if (s === '**') {
-      const last = i === segments.length - 1;
-      const previousEndsInStar = (segments[i - 1] ?? '').endsWith('*');
-      out += last && previousEndsInStar ? '/.*' : '(?:/.*)?';
-    } else {
-      out += `/${segmentBody(s)}`;
-    }
+    out += s === '**' ? `(?:/${ACROSS_PATH})?` : `/${segmentBody(s, false)}`;
+  }
+  if (end < segments.length) {
+    const before = segments[end - 1] ?? '';
+    out += before !== '**' && before.endsWith('*') ? `/${ACROSS_PATH}` : `(?:/${ACROSS_PATH})?`;
   }
   return out;
 }
@@ -43,14 +59,15 @@ function globBody(glob: string): string {
 /** Alternatives for the repository part: Docker Hub references may omit `docker.io/` and `library/`. */
 function repositoryAlternatives(glob: string): string {
   const lower = glob.toLowerCase();
-  const alternatives = [globBody(lower)];
+  // The short forms start with a path segment, not a registry host.
+  const alternatives = [globBody(lower, true)];
   if (lower.startsWith('docker.io/library/')) {
-    alternatives.push(globBody(lower.slice('docker.io/library/'.length)));
-    alternatives.push(globBody(lower.slice('docker.io/'.length)));
+    alternatives.push(globBody(lower.slice('docker.io/library/'.length), false));
+    alternatives.push(globBody(lower.slice('docker.io/'.length), false));
   } else if (lower.startsWith('docker.io/')) {
-    alternatives.push(globBody(lower.slice('docker.io/'.length)));
+    alternatives.push(globBody(lower.slice('docker.io/'.length), false));
   } else if (lower.startsWith('index.docker.io/')) {
-    alternatives.push(globBody(lower.slice('index.docker.io/'.length)));
+    alternatives.push(globBody(lower.slice('index.docker.io/'.length), false));
   }
   return alternatives.length === 1 ? alternatives[0]! : `(?:${alternatives.join('|')})`;
 }

@@ -356,7 +356,9 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       },
     },
     // Every image is in scope; which rule applies is decided in CEL exactly as the pack decides it.
-    matchImageReferences: [{ glob: '*' }],
+    // `**` as well: whether Kyverno's glob `*` crosses `/` depends on how it compiles globs; either way the
+    // union covers every reference.
+    matchImageReferences: [{ glob: '*' }, { glob: '**' }],
     // Enforcement lives in the validations: `required` would also demand a verification of exempted images.
     validationConfigurations: { mutateDigest: false, verifyDigest: true, required: false },
     attestors: used.map((name) => ivpAttestor(ids.get(name)!, signers.get(name)!, ctx.trust)),
