@@ -302,9 +302,10 @@ describe('Kyverno policy rendered from the trust policy', () => {
         fc.array(segment, { minLength: 1, maxLength: 4 }),
         fc.array(fc.array(globSegment, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 2 }),
         fc.boolean(),
-        (repoSegs, globsSegs, byDigest) => {
+        fc.constantFrom('v1', 'a', 'b/c', 'ab'),
+        (repoSegs, globsSegs, byDigest, tag) => {
           const repository = `ghcr.io/${repoSegs.join('/')}`;
-          const ref = byDigest ? `${repository}@${DIGEST}` : `${repository}:v1`;
+          const ref = byDigest ? `${repository}@${DIGEST}` : `${repository}:${tag}`;
           const globs = globsSegs.map((g) => `ghcr.io/${g.join('/')}`);
           const pack = compileRepositoryGlobs(globs)(repository);
           const covered = clusterPolicyImageReferences(globs).some((p) => kyvernoMatch(p, ref));
