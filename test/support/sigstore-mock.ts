@@ -277,7 +277,7 @@ export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise
       const rekorBundle = cosignRekorBundle(bundle);
       if (!rekorBundle) throw new Error('the bundle has no Rekor entry with an inclusion promise');
       const tsr =
-        bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps[0]?.signedTimestamp;
+        bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.[0]?.signedTimestamp;
       return {
         payload,
         signature: content.signature,
