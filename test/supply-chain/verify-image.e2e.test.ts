@@ -583,6 +583,25 @@ describe('image verification end to end (real registry, real signatures)', funct
         }
 
         if (format === 'cosign') {
+          it('a malformed DSSE envelope in an .att layer never counts', async function () {
+            const e = withAttestations((atts) =>
+              atts.map((a) =>
+                isReleaseSbom(a)
+                  ? {
+                      ...a,
+                      rawEnvelope: Buffer.from('{"payloadType": "application/vnd.in-toto+json", "payload": '),
+                    }
+                  : a,
+              ),
+            );
+            const f = assertBlocked(
+              await world.verify((await publish(world, format, e)).ref),
+              'sbom',
+              'SBOM_INVALID',
+            );
+            assert.match(f.found, /not JSON/);
+          });
+
           it('malformed simple-signing payloads never count', async function () {
             for (const raw of ['not json', JSON.stringify({ critical: { type: 'something else' } })]) {
               const e = {

@@ -243,6 +243,8 @@ export interface AttestationSpec {
   rawPayload?: Buffer;
   /** DSSE payload type. Default application/vnd.in-toto+json. */
   payloadType?: string;
+  /** cosign only: these bytes as the `.att` layer instead of the signed envelope (malformed cases). */
+  rawEnvelope?: Buffer;
 }
 
 export interface SignatureSpec {
@@ -376,7 +378,7 @@ export async function attachEvidence(
         a.signer,
       );
       atts.push({
-        envelope: Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
+        envelope: a.rawEnvelope ?? Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
         predicateType: a.predicateType,
         ...cosignAnnotations(world, bundle),
       });
