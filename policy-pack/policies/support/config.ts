@@ -22,12 +22,36 @@ const compiled = new WeakMap<PolicyConfigSchema, ValidateFunction>();
 /** Last results per schema by config text: a run reads the same config for every resource. */
 const recent = new WeakMap<PolicyConfigSchema, Map<string, ConfigResult<unknown>>>();
 const RECENT_PER_SCHEMA = 8;
+const lastRead = new WeakMap<PolicyConfigSchema, { raw: unknown; result: ConfigResult<unknown> }>();
 
 /**
  * The result is shared between calls with equal config (callers must not mutate it); sharing also keeps
  * object identity stable, which lets verification sessions be found without re-hashing the trust policy.
  */
 export function readConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResult<T> {
+  // @pulumi/policy's getConfig returns a fresh top-level object whose values are the same objects every
+  // call: a shallow identity match with the previous call skips serialising the trust policy again.
+  const previous = lastRead.get(schema);
+  if (previous && shallowSame(previous.raw, raw)) return previous.result as ConfigResult<T>;
+  const result = readConfigByText<T>(schema, raw);
+  lastRead.set(schema, { raw, result });
+  return result;
+}
+
+function shallowSame(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) {
+    // Values by identity: Configure replaces the stored objects, so a new config never matches.
+    if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  }
+  return true;
+}
+
+function readConfigByText<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResult<T> {
   const key = JSON.stringify(raw ?? {});
   let cache = recent.get(schema);
   if (!cache) recent.set(schema, (cache = new Map()));
