@@ -3,9 +3,11 @@ import {
   isProvenancePredicate,
   parseProvenance,
   provenanceConstraintProblem,
+  sameSource,
+  SLSA_VSA_V1,
+  vsaProblem,
   type Provenance,
 } from './provenance';
-import { sameSource, SLSA_VSA_V1, vsaProblem } from './provenance';
 import { checkSbom, sbomFormatOf } from './sbom';
 import type { MatchedRule } from './trust-policy';
 import type { Finding, ImageVerdict, Requirement, SbomFormat, VerificationCode } from './types';
