@@ -55,7 +55,10 @@ export interface PublishedImage {
   /** `host/repo@sha256:...` */
   reference: string;
   descriptor: Descriptor;
-  /** The bundles made: the image signature first (when signed), then one per attestation. */
+  /**
+   * The bundles made: the image signatures first (when signed, one per format: cosign's signs the
+   * simple-signing payload, the referrer's the manifest bytes), then one per attestation.
+   */
   bundles: { kind: 'signature' | 'attestation'; predicateType?: string; bundle: SerializedBundle }[];
 }
 
@@ -81,7 +84,7 @@ export function cosignRekorBundle(bundle: SerializedBundle): string | undefined 
 }
 
 /** The cosign layer annotations (certificate, Rekor bundle) a Sigstore bundle can supply. */
-function cosignMaterial(bundle: SerializedBundle): { certificate?: string; bundle?: string } {
+export function cosignMaterial(bundle: SerializedBundle): { certificate?: string; bundle?: string } {
   const certificate = certificatePem(bundle);
   const rekor = cosignRekorBundle(bundle);
   return { ...(certificate ? { certificate } : {}), ...(rekor ? { bundle: rekor } : {}) };
@@ -95,17 +98,21 @@ export async function publishSignedImage(opts: PublishOptions): Promise<Publishe
   const result: PublishedImage = { image, reference: `${name}@${image.digest}`, descriptor, bundles: [] };
 
   if (opts.sign ?? true) {
-    const payload = simpleSigningPayload(name, image.digest);
-    const bundle = await opts.signer.signBlob(payload);
-    result.bundles.push({ kind: 'signature', bundle });
     if (formats.has('cosign')) {
       // a message-signature bundle signs the payload bytes, exactly what cosign's annotation holds
+      const payload = simpleSigningPayload(name, image.digest);
+      const bundle = await opts.signer.signBlob(payload);
+      result.bundles.push({ kind: 'signature', bundle });
       const signature = bundle.messageSignature?.signature;
       if (!signature) throw new Error('the signer returned a bundle without a message signature');
       const sig: CosignSignatureInput = { payload, signature, ...cosignMaterial(bundle) };
       await attachCosignSignatures(opts.target, opts.repo, image.digest, [sig]);
     }
     if (formats.has('referrer')) {
+      // A referrer bundle's message signature is over the manifest bytes, so the digest it signs is the
+      // image digest itself (what the pack verifies); a simple-signing payload would sign another digest.
+      const bundle = await opts.signer.signBlob(image.manifest);
+      result.bundles.push({ kind: 'signature', bundle });
       await attachBundleReferrer(
         opts.target,
         opts.repo,

@@ -52,7 +52,8 @@ describe('test bed: publishSignedImage', () => {
     assert.equal(parseJson<{ manifests: unknown[] }>(refs.bytes).manifests.length, 3);
     assert.deepEqual(
       signed.bundles.map((b) => b.predicateType ?? b.kind),
-      ['signature', SBOM, SLSA],
+      // one image signature per format (cosign's over the simple-signing payload, the referrer's over the manifest)
+      ['signature', 'signature', SBOM, SLSA],
     );
     for (const b of signed.bundles.filter((x) => x.kind === 'attestation')) {
       verifyBundle(b.bundle, { trustedRoot: mock.trustedRoot, timestampThreshold: 0 });
