@@ -165,21 +165,50 @@ function checkRegExp(pattern: string | undefined, at: string, problems: PolicyPr
   }
 }
 
-/** End of the named day (UTC) for a date, or the instant for a date-time; undefined when not a real date. */
+/** Midnight UTC of a calendar date, or undefined when the date does not exist (2026-02-30, 2026-13-01). */
+function utcDay(y: number, m: number, d: number): number | undefined {
+  const start = Date.UTC(y, m - 1, d);
+  const check = new Date(start);
+  // Date.UTC rolls 2026-02-30 over to March: reject dates that do not exist.
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) {
+    return undefined;
+  }
+  return start;
+}
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * End of the named day (UTC) for a date, or the instant for an RFC 3339 date-time; undefined when not a
+ * real date. Every field is range-checked here rather than left to Date.parse, which rolls
+ * 2026-02-30T00:00Z over to 2 March and 24:00 over to the next day: either would quietly extend an
+ * exemption past the date its author wrote.
+ */
 export function exemptionExpiry(expires: string): Date | undefined {
   const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/.exec(expires);
   if (dateOnly) {
-    const [y, m, d] = [Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3])];
-    const start = Date.UTC(y, m - 1, d);
-    const check = new Date(start);
-    // Date.UTC rolls 2026-02-30 over to March: reject dates that do not exist.
-    if (check.getUTCFullYear() !== y || check.getUTCMonth() !== m - 1 || check.getUTCDate() !== d) {
-      return undefined;
-    }
-    return new Date(start + 24 * 3600 * 1000 - 1);
+    const start = utcDay(Number(dateOnly[1]), Number(dateOnly[2]), Number(dateOnly[3]));
+    return start === undefined ? undefined : new Date(start + 24 * 3600 * 1000 - 1);
   }
-  const t = Date.parse(expires);
-  return Number.isNaN(t) ? undefined : new Date(t);
+  const m = DATE_TIME.exec(expires);
+  if (!m) return undefined;
+  const [hour, minute, second] = [Number(m[4]), Number(m[5]), Number(m[6] ?? '0')];
+  const [offsetHours, offsetMinutes] = [Number(m[9] ?? '0'), Number(m[10] ?? '0')];
+  const day = utcDay(Number(m[1]), Number(m[2]), Number(m[3]));
+  if (
+    day === undefined ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    offsetHours > 23 ||
+    offsetMinutes > 59
+  ) {
+    return undefined;
+  }
+  const millis = Math.floor(Number(`0${m[7] ?? ''}`) * 1000);
+  const offset = (m[8] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60 * 1000;
+  return new Date(day + ((hour * 60 + minute) * 60 + second) * 1000 + millis - offset);
 }
 
 interface CompiledExemption {

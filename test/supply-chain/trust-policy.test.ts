@@ -303,5 +303,24 @@ images: [{ match: ["x/**"], signature: { signers: [k] } }]
       assert.equal(exemptionExpiry('2026-06-01T12:00:00Z')?.toISOString(), '2026-06-01T12:00:00.000Z');
       assert.equal(exemptionExpiry('2026-02-30'), undefined);
     });
+
+    it('an impossible date-time never rolls over into a later day (it would extend the exemption)', function () {
+      // Date.parse reads 2026-02-30T00:00Z as 2 March and 24:00 as the next midnight.
+      for (const bad of [
+        '2026-02-30T00:00Z',
+        '2026-04-31T12:00:00Z',
+        '2026-12-31T24:00Z',
+        '2026-12-31T23:59:60Z',
+      ]) {
+        assert.equal(exemptionExpiry(bad), undefined, bad);
+        const yaml = ISSUE_EXAMPLE.replace('expires: 2026-12-31', `expires: "${bad}"`);
+        assert.deepEqual(
+          problemCodes(() => parseTrustPolicy(yaml, { baseDir: dir })),
+          ['POLICY_BAD_EXEMPTION'],
+        );
+      }
+      assert.equal(exemptionExpiry('2026-12-31t10:00+02:00')?.toISOString(), '2026-12-31T08:00:00.000Z');
+      assert.equal(exemptionExpiry('2028-02-29 23:00:00.5Z')?.toISOString(), '2028-02-29T23:00:00.500Z');
+    });
   });
 });
