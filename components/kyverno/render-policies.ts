@@ -1,4 +1,5 @@
 import type { Exemption, ImageRule, KeylessSigner, SbomFormat } from '../../policy-pack/supply-chain/types';
+import { exemptionExpiry } from '../../policy-pack/supply-chain/trust-policy';
 import { KyvernoRenderError } from './errors';
 import {
   clusterPolicyExemptionReferences,
@@ -124,9 +125,12 @@ export function signerNamesOf(rule: ImageRule): string[] {
   ];
 }
 
-/** End of an exemption's validity: a bare date lasts to the end of that day, UTC. */
+/**
+ * End of an exemption's validity, read exactly as the pack reads it (a bare date lasts to the end of
+ * that day, UTC); NaN when the date does not exist, which the callers treat as expired.
+ */
 function exemptionEnd(expires: string): number {
-  return /^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T23:59:59.999Z`) : Date.parse(expires);
+  return exemptionExpiry(expires)?.getTime() ?? Number.NaN;
 }
 
 function activeExemptions(exemptions: readonly Exemption[], now: Date): Exemption[] {

@@ -388,6 +388,21 @@ describe('Kyverno policy rendered from the trust policy', () => {
     assert.equal(ivp.metadata.annotations['trustops.dev/next-exemption-expiry'], '2099-12-31T23:59:59.999Z');
   });
 
+  it('an exemption whose date does not exist is dropped, never rolled over into a later day', () => {
+    const policy = loadFixturePolicy();
+    // Date.parse would read 2026-11-31 as 1 December and 2026-11-25T24:00Z as the next midnight.
+    for (const expires of ['2026-11-31', '2026-11-31T00:00Z', '2026-11-25T24:00Z']) {
+      const exemptions = [{ ...policy.exemptions![0]!, expires }];
+      const [ivp] = renderKyvernoPolicies(
+        { ...policy, exemptions },
+        { kinds: ['ImageValidatingPolicy'], now: NOW },
+      );
+      const rendered = ivp as any;
+      assert.ok(!JSON.stringify(rendered.spec.validations).includes('busybox'), expires);
+      assert.equal(rendered.metadata.annotations['trustops.dev/next-exemption-expiry'], undefined, expires);
+    }
+  });
+
   it('refuses, with a coded error, what it cannot express faithfully', () => {
     const policy = loadFixturePolicy();
     const withClaim = {
