@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startAnalyzer, type AnalyzerSession } from '../analyzer';
-import type { Diagnostic, PackConfig, PolicyConfigEntry, ResourceInput } from '../analyzer/types';
+import type { Diagnostic, PackConfig, PolicyConfigEntry } from '../analyzer/types';
 import { scanWorkload } from '../../policy-pack/workloads';
 import { PreviewError } from './errors';
 import { ensurePackBuilt } from './pack-build';
 import { programFromMain } from './program';
 import { recordProgram } from './record';
+import { toResourceInput } from './resource-input';
 import type { RecordedResource } from './recorded-resource';
 import type { PreviewReport, ReportedDiagnostic, ReportedResource } from './report';
 import { loadStackSettings } from './stack-config';
@@ -187,49 +188,6 @@ function withRegistryForPolicies(
     result[policy.name] = object;
   }
   return result;
-}
-
-function toResourceInput(r: RecordedResource): ResourceInput {
-  const timeouts = r.options.customTimeouts;
-  return {
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    properties: r.properties,
-    ...(r.parent ? { parent: r.parent } : {}),
-    ...(r.provider ? { provider: r.provider } : {}),
-    options: {
-      protect: r.options.protect,
-      ignoreChanges: r.options.ignoreChanges,
-      ...(r.options.deleteBeforeReplace !== undefined
-        ? { deleteBeforeReplace: r.options.deleteBeforeReplace }
-        : {}),
-      additionalSecretOutputs: r.options.additionalSecretOutputs,
-      aliases: r.options.aliases,
-      ...(r.options.parent ? { parent: r.options.parent } : {}),
-      ...(timeouts
-        ? {
-            customTimeouts: {
-              create: seconds(timeouts.create),
-              update: seconds(timeouts.update),
-              delete: seconds(timeouts.delete),
-            },
-          }
-        : {}),
-    },
-    dependencies: r.dependencies,
-    propertyDependencies: r.propertyDependencies,
-  };
-}
-
-/** Pulumi custom timeouts are Go durations ("10m", "1h30m"); the analyzer protocol carries seconds. */
-function seconds(duration: string | undefined): number {
-  if (!duration) return 0;
-  let total = 0;
-  for (const [, amount, unit] of duration.matchAll(/(\d+(?:\.\d+)?)(h|m|s)/g)) {
-    total += Number(amount) * (unit === 'h' ? 3600 : unit === 'm' ? 60 : 1);
-  }
-  return total;
 }
 
 function knownImages(r: RecordedResource): string[] {

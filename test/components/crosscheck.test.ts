@@ -1,26 +1,21 @@
 import * as assert from 'node:assert/strict';
 import * as k8s from '@pulumi/kubernetes';
 import * as gcp from '@pulumi/gcp';
-import {
-  startAnalyzer,
-  type AnalyzerSession,
-  type Diagnostic,
-  type PackConfig,
-  type ResourceInput,
-} from '../../cli/analyzer';
+import { startAnalyzer, type AnalyzerSession, type Diagnostic, type PackConfig } from '../../cli/analyzer';
 import { ensurePackBuilt } from '../../cli/preview/pack-build';
 import { recordProgram, type ProgramRecording } from '../../cli/preview/record';
-import type { RecordedResource } from '../../cli/preview/recorded-resource';
+import { toResourceInput } from '../../cli/preview/resource-input';
 import { ConfidentialCluster } from '../../components/gke/confidential-cluster';
 import { ConfidentialNodePool } from '../../components/gke/confidential-node-pool';
-import { KYVERNO_IMAGES, Kyverno, type KyvernoImage } from '../../components/kyverno/kyverno';
-import { SPIRE_IMAGES, Spire, type SpireImage } from '../../components/spire/spire';
+import { Kyverno } from '../../components/kyverno/kyverno';
+import { Spire } from '../../components/spire/spire';
 import { SecureWorkload } from '../../components/workload/secure-workload';
 import { parseTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 import type { TrustPolicy } from '../../policy-pack/supply-chain/types';
 import { codeOf, PACK_DIR } from '../policy-pack/support/pack';
 import { parse as parseYaml } from 'yaml';
 import { publish, startWorld, type Published, type World } from '../supply-chain/support/world';
+import { KYVERNO_DIGESTS, SPIRE_DIGESTS } from './support/pinned-digests';
 
 /**
  * The components' promise, checked by the pack itself: what a program built from them registers goes,
@@ -29,30 +24,7 @@ import { publish, startWorld, type Published, type World } from '../supply-chain
  * registry with real Sigstore evidence, so trusted-images verifies it rather than being configured away.
  */
 
-const digest = (i: number): string => `sha256:${i.toString(16).padStart(2, '0').repeat(32)}`;
-const KYVERNO_DIGESTS = Object.fromEntries(KYVERNO_IMAGES.map((n, i) => [n, digest(i + 1)])) as Record<
-  KyvernoImage,
-  string
->;
-const SPIRE_DIGESTS = Object.fromEntries(SPIRE_IMAGES.map((n, i) => [n, digest(i + 40)])) as Record<
-  SpireImage,
-  string
->;
 const GCP = { project: 'acme-prod', location: 'us-central1' };
-
-function toResourceInput(r: RecordedResource): ResourceInput {
-  return {
-    type: r.type,
-    name: r.name,
-    urn: r.urn,
-    properties: r.properties,
-    ...(r.parent ? { parent: r.parent } : {}),
-    ...(r.provider ? { provider: r.provider } : {}),
-    options: { ...(r.parent ? { parent: r.parent } : {}) },
-    dependencies: r.dependencies,
-    propertyDependencies: r.propertyDependencies,
-  };
-}
 
 /** `policy CODE @resource-name`, sorted: what the tests compare exactly. */
 async function violations(analyzer: AnalyzerSession, rec: ProgramRecording): Promise<string[]> {

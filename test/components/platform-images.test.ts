@@ -11,25 +11,15 @@ import {
   SPIRE_IMAGE_REPOSITORIES,
   SPIRE_IMAGES,
   spireImageReferences,
-  type SpireImage,
 } from '../../components/spire/spire';
 import { DIGEST_PINNED_IMAGE } from '../../components/validation';
 import { parseReference, repositoryName } from '../../policy-pack/registry/reference';
 import { trustPolicyFromPackConfig } from '../../stacks/trust-policy';
 import { sharedPath } from '../support/shared';
 import { readYaml } from './support/chart-values';
+import { KYVERNO_DIGESTS, SPIRE_DIGESTS } from './support/pinned-digests';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- chart values are untyped YAML trees. */
-
-const digest = (i: number): string => `sha256:${i.toString(16).padStart(2, '0').repeat(32)}`;
-const KYVERNO_DIGESTS = Object.fromEntries(KYVERNO_IMAGES.map((n, i) => [n, digest(i + 1)])) as Record<
-  KyvernoImage,
-  string
->;
-const SPIRE_DIGESTS = Object.fromEntries(SPIRE_IMAGES.map((n, i) => [n, digest(i + 40)])) as Record<
-  SpireImage,
-  string
->;
 
 function chartImage(block: {
   registry?: string | null;
