@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseMirrors, verifyCommand, type VerifyCommandOptions } from '../../cli/commands/verify';
+import { verifyCommand, type VerifyCommandOptions } from '../../cli/commands/verify';
+import { parseMirrors } from '../../cli/command-options';
 import { UsageError } from '../../cli/exit-codes';
 import type { ImageVerdict } from '../../policy-pack/supply-chain/types';
 import { happyEvidence, publish, startWorld, type World } from '../supply-chain/support/world';
@@ -70,7 +71,7 @@ describe('trustops verify', function () {
     assert.equal(verdict.digest, good.digest);
 
     assert.equal(blocked.code, 1, blocked.stderr);
-    assert.match(blocked.stdout, /^BLOCKED /);
+    assert.match(blocked.stdout, /^BLOCKED /, blocked.stderr);
     assert.ok(blocked.stdout.includes(bad.ref));
     assert.match(blocked.stdout, /rule: +acme/);
     assert.match(blocked.stdout, /FAIL signature SIGNATURE_MISSING/);
