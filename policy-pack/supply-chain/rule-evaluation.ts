@@ -307,7 +307,11 @@ export class RuleEvaluator {
   }
 
   private reproducible(rebuilders: string[], threshold: number, originals: Provenance[]): void {
+    // Rebuilder name -> how it counted. A quorum is of independent rebuilders, so one key or one
+    // certificate identity counts once however many names it verifies as (two names sharing a key,
+    // overlapping keyless patterns): which name a bundle verifies as depends only on signer order.
     const counted = new Map<string, string>();
+    const countedIdentities = new Map<string, string>();
     const notes: string[] = [];
     const isRebuildEvidence = (pt: string | undefined): boolean =>
       pt !== undefined && (pt === SLSA_VSA_V1 || isProvenancePredicate(pt));
@@ -319,10 +323,18 @@ export class RuleEvaluator {
         notes.push(`${where}: ${st.signer} already counted (one signer counts once)`);
         continue;
       }
+      const sameIdentity = countedIdentities.get(st.identity);
+      if (sameIdentity !== undefined) {
+        notes.push(`${where}: ${st.identity} already counted as ${sameIdentity} (one identity counts once)`);
+        continue;
+      }
       if (pt === SLSA_VSA_V1) {
         const problem = vsaProblem(st.statement.predicate);
         if (problem !== undefined) notes.push(`${where}: ${problem}`);
-        else counted.set(st.signer, 'VSA PASSED');
+        else {
+          counted.set(st.signer, 'VSA PASSED');
+          countedIdentities.set(st.identity, st.signer);
+        }
         continue;
       }
       const parsed = parseProvenance(pt, st.statement.predicate);
@@ -337,6 +349,7 @@ export class RuleEvaluator {
         notes.push(`${where}: rebuilt from ${theirs || 'no pinned source'}, not the original's source`);
       } else {
         counted.set(st.signer, 'rebuild provenance');
+        countedIdentities.set(st.identity, st.signer);
       }
     }
     if (counted.size >= threshold) return this.meet('reproducible', [...counted.keys()]);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseReference, repositoryName } from '../registry/reference';
 import { anchoredRegExp } from './anchored-regexp';
+import { keyFingerprints } from './key-hints';
 import { PolicyError, type PolicyProblem } from './policy-error';
 import { compileRepositoryGlobs, type RepositoryMatcher } from './repository-glob';
 import type { ResolvedSigner } from './sigstore';
@@ -246,8 +247,16 @@ function compileExemptions(exemptions: Exemption[], problems: PolicyProblem[]): 
   return out;
 }
 
-function checkRuleReferences(policy: TrustPolicy, problems: PolicyProblem[]): void {
+function checkRuleReferences(
+  policy: TrustPolicy,
+  signers: Readonly<Record<string, ResolvedSigner>>,
+  problems: PolicyProblem[],
+): void {
   const known = new Set(Object.keys(policy.signers));
+  // Names that share one public key are one rebuilder: the quorum counts that key once.
+  const fingerprints = keyFingerprints(Object.values(signers));
+  const independent = (names: string[]): number =>
+    new Set(names.map((n) => (fingerprints.has(n) ? `key:${fingerprints.get(n)}` : `name:${n}`))).size;
   policy.images.forEach((rule, i) => {
     const refs: [string, string[] | undefined][] = [
       ['signature/signers', rule.signature?.signers],
@@ -267,11 +276,11 @@ function checkRuleReferences(policy: TrustPolicy, problems: PolicyProblem[]): vo
       });
     }
     const r = rule.reproducible;
-    if (r !== undefined && r.threshold > new Set(r.rebuilders).size) {
+    if (r !== undefined && r.threshold > independent(r.rebuilders)) {
       problems.push({
         code: 'POLICY_BAD_THRESHOLD',
         path: `/images/${i}/reproducible/threshold`,
-        message: `threshold ${r.threshold} can never be met by ${new Set(r.rebuilders).size} distinct rebuilder(s)`,
+        message: `threshold ${r.threshold} can never be met by ${independent(r.rebuilders)} rebuilder(s) with distinct keys or identities`,
       });
     }
     checkRegExp(rule.provenance?.builderIdRegExp, `/images/${i}/provenance/builderIdRegExp`, problems);
@@ -337,7 +346,7 @@ export function parseTrustPolicy(input: string | object, opts: ParseTrustPolicyO
       if (key !== undefined) resolvedSigners[name] = { name, key };
     }
   }
-  checkRuleReferences(policy, problems);
+  checkRuleReferences(policy, resolvedSigners, problems);
   const matchers = compileRules(policy, problems);
   const exemptions = compileExemptions(policy.exemptions ?? [], problems);
   const trustedRootSource = resolveTrustedRoot(policy, opts.baseDir, problems);

@@ -251,6 +251,17 @@ images: [{ match: ["x/**"], signature: { signers: [k] } }]
       assert.ok(problemCodes(() => parseTrustPolicy(yaml, { baseDir: dir })).includes('POLICY_SCHEMA'));
     });
 
+    it('two rebuilder names for one public key are one rebuilder for the threshold (POLICY_BAD_THRESHOLD)', function () {
+      const yaml = ISSUE_EXAMPLE.replace(
+        'key: { publicKeyFile: ./keys/rebuilder-b.pub }',
+        'key: { publicKeyFile: ./keys/rebuilder-a.pub }',
+      );
+      assert.deepEqual(
+        problemCodes(() => parseTrustPolicy(yaml, { baseDir: dir })),
+        ['POLICY_BAD_THRESHOLD'],
+      );
+    });
+
     it('an unreadable policy file is POLICY_UNREADABLE; a bad trusted root file POLICY_TRUSTED_ROOT_UNREADABLE', function () {
       assert.deepEqual(
         problemCodes(() => loadTrustPolicyFile(path.join(dir, 'nope.yaml'))),

@@ -500,6 +500,36 @@ describe('image verification end to end (real registry, real signatures)', funct
           assert.match(f.found, /^1 of 2/);
         });
 
+        it('two rebuilder names for one key count once, however the rule orders them', async function () {
+          // rebuilder-a2 is rebuilder-a's key under another name; listing it as an SBOM signer puts it
+          // before rebuilder-a when provenance is checked, while VSAs try rebuilder-a first.
+          const yaml = world
+            .policyYaml({
+              images: `images:
+  - match: ["${world.registry.host}/acme/**"]
+    signature: { signers: [release, ops] }
+    sbom: { signers: [release, rebuilder-a2] }
+    provenance: { signers: [release] }
+    reproducible: { rebuilders: [rebuilder-a, rebuilder-a2, rebuilder-b], threshold: 2 }
+`,
+            })
+            .replace(
+              '  rebuilder-b:\n',
+              '  rebuilder-a2:\n    key: { publicKeyFile: ./keys/rebuilderA.pub }\n  rebuilder-b:\n',
+            );
+          const policy = parseTrustPolicy(yaml, { baseDir: world.dir });
+          const e = withAttestations((atts) => [
+            ...atts.filter((a) => !isRebuildB(a)),
+            { predicateType: VSA_V1, predicate: vsa(), signer: { key: 'rebuilderA' } },
+          ]);
+          const f = assertBlocked(
+            await world.verify((await publish(world, format, e)).ref, policy),
+            'reproducible',
+            'REBUILD_QUORUM_NOT_MET',
+          );
+          assert.match(f.found, /^1 of 2/);
+        });
+
         it('does not count a rebuild from another commit, a FAILED VSA, a VSA for another digest, or an unlisted rebuilder', async function () {
           const changes: ((a: Evidence['attestations'][number]) => Evidence['attestations'][number])[] = [
             (a) => (isRebuildA(a) ? { ...a, predicate: slsaV1({ commit: 'b'.repeat(40) }) } : a),
