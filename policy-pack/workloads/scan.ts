@@ -271,6 +271,7 @@ export function scanWorkload(type: string, properties: unknown): WorkloadScan | 
       [...specPath.slice(0, -1), 'metadata', 'labels'],
     ]);
   }
-  if (BUILT_IN_GROUPS.has(k.group)) return undefined;
+  // Other kinds (built-in lists such as DeploymentList or PodList, custom resources) are searched for pod
+  // specs; a kind without any (ConfigMap, Service) is not a workload.
   return scanGeneric(properties);
 }

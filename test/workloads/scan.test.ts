@@ -60,6 +60,25 @@ describe('workloads: every image reference in a resource', function () {
     });
   }
 
+  it('built-in list kinds (DeploymentList, PodList, CronJobList) are searched, not skipped as non-workloads', function () {
+    const lists: [string, Record<string, unknown>, string][] = [
+      [
+        'kubernetes:apps/v1:DeploymentList',
+        { items: [{ spec: { template } }] },
+        'items[0].spec.template.spec',
+      ],
+      ['kubernetes:core/v1:PodList', { items: [{ spec: podSpec() }] }, 'items[0].spec'],
+      [
+        'kubernetes:batch/v1:CronJobList',
+        { items: [{ spec: { jobTemplate: { spec: { template } } } }] },
+        'items[0].spec.jobTemplate.spec.template.spec',
+      ],
+    ];
+    for (const [type, props, base] of lists) {
+      assert.deepEqual(images(scanWorkload(type, props)).sort(), ALL_THREE(base).sort(), type);
+    }
+  });
+
   it('Cloud Run v1 service, v2 service, v2 job and worker pool', function () {
     const c = [{ name: 'web', image: 'us-docker.pkg.dev/p/r/web:1' }];
     assert.deepEqual(
