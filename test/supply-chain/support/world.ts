@@ -23,7 +23,8 @@ import {
   type OciIndex,
 } from '../../../cli/oci/image';
 import { RegistryPusher } from '../../../cli/oci/push';
-import { createKeyPair, signBlobWithKey, signDsseWithKey, type KeyPair } from '../../../cli/oci/sign-key';
+import { cosignMaterial, type BundleSigner } from '../../../cli/oci/publish';
+import { createKeyPair, keyBundleSigner, type KeyPair } from '../../../cli/oci/sign-key';
 import { pushImage } from '../../../cli/oci/target';
 import type { Descriptor } from '../../../policy-pack/registry/types';
 import { createImageVerifier } from '../../../policy-pack/image-verifier';
@@ -32,6 +33,7 @@ import { loadTrustedRoot } from '../../../policy-pack/supply-chain/sigstore';
 import { parseTrustPolicy, type ResolvedTrustPolicy } from '../../../policy-pack/supply-chain/trust-policy';
 import type { ImageVerdict } from '../../../policy-pack/supply-chain/types';
 import { startRegistry, type RunningRegistry } from '../../support/registry';
+import { mockBundleSigner } from '../../support/signed-image';
 import { startSigstoreMock, type MockIdentity, type SigstoreMock } from '../../support/sigstore-mock';
 
 /**
@@ -282,63 +284,28 @@ function pemOf(rawBase64: string): string {
   return new X509Certificate(Buffer.from(rawBase64, 'base64')).toString();
 }
 
-/** Cosign's layer annotations (certificate, chain, Rekor SET) taken from a Sigstore bundle. */
+/**
+ * Cosign's layer annotations taken from a Sigstore bundle: certificate and Rekor SET as cli/oci/publish
+ * writes them, plus the CA chain from the mock's trusted root when the bundle has a certificate.
+ */
 function cosignAnnotations(
   world: World,
   bundle: SerializedBundle,
 ): Omit<CosignSignatureInput, 'payload' | 'signature'> {
-  const vm = bundle.verificationMaterial as {
-    certificate?: { rawBytes: string };
-    x509CertificateChain?: { certificates: { rawBytes: string }[] };
-    tlogEntries?: SerializedBundle['verificationMaterial']['tlogEntries'];
-  };
-  const leaf = vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes;
-  const out: Omit<CosignSignatureInput, 'payload' | 'signature'> = {};
-  if (leaf !== undefined) {
-    out.certificate = pemOf(leaf);
-    const cas =
-      (world.mock.trustedRoot.certificateAuthorities as {
-        certChain: { certificates: { rawBytes: string }[] };
-      }[]) ?? [];
-    out.chain = (cas[0]?.certChain.certificates ?? []).map((c) => pemOf(c.rawBytes)).join('');
-  }
-  const entry = vm.tlogEntries?.[0];
-  if (entry?.inclusionPromise) {
-    out.bundle = JSON.stringify({
-      SignedEntryTimestamp: entry.inclusionPromise.signedEntryTimestamp,
-      Payload: {
-        body: entry.canonicalizedBody,
-        integratedTime: Number(entry.integratedTime),
-        logIndex: Number(entry.logIndex),
-        logID: Buffer.from(entry.logId.keyId, 'base64').toString('hex'),
-      },
-    });
-  }
-  return out;
+  const material = cosignMaterial(bundle);
+  if (material.certificate === undefined) return material;
+  const cas =
+    (world.mock.trustedRoot.certificateAuthorities as {
+      certChain: { certificates: { rawBytes: string }[] };
+    }[]) ?? [];
+  const chain = (cas[0]?.certChain.certificates ?? []).map((c) => pemOf(c.rawBytes)).join('');
+  return { ...material, chain };
 }
 
-async function signBlob(world: World, data: Buffer, signer: Signer): Promise<SerializedBundle> {
-  if ('keyless' in signer) return world.mock.signBlob(data, signer.keyless);
-  return signBlobWithKey(
-    data,
-    world.keys[signer.key],
-    signer.noTlog ? {} : { rekorUrl: world.mock.rekorUrl },
-  );
-}
-
-async function signDsse(
-  world: World,
-  payload: Buffer,
-  payloadType: string,
-  signer: Signer,
-): Promise<SerializedBundle> {
-  if ('keyless' in signer) return world.mock.signDsse(payload, payloadType, signer.keyless);
-  return signDsseWithKey(
-    payload,
-    payloadType,
-    world.keys[signer.key],
-    signer.noTlog ? {} : { rekorUrl: world.mock.rekorUrl },
-  );
+/** The test bed's signers (keyless through the mock, or a world key witnessed by its Rekor) for a `Signer`. */
+function bundleSigner(world: World, signer: Signer): BundleSigner {
+  if ('keyless' in signer) return mockBundleSigner(world.mock, signer.keyless);
+  return keyBundleSigner(world.keys[signer.key], signer.noTlog ? {} : { rekorUrl: world.mock.rekorUrl });
 }
 
 function statementOf(a: AttestationSpec, repoName: string, digest: string): Buffer {
@@ -364,18 +331,16 @@ export async function attachEvidence(
     const sigs: CosignSignatureInput[] = [];
     for (const s of evidence.signatures) {
       const payload = s.rawPayload ?? simpleSigningPayload(repoName, s.forImage?.digest ?? subject.digest);
-      const bundle = await signBlob(world, payload, s.signer);
+      const bundle = await bundleSigner(world, s.signer).signBlob(payload);
       const ms = bundle.messageSignature as { signature: string };
       sigs.push({ payload, signature: ms.signature, ...cosignAnnotations(world, bundle) });
     }
     if (sigs.length > 0) await attachCosignSignatures(world.pusher, repo, subject.digest, sigs);
     const atts: CosignAttestationInput[] = [];
     for (const a of evidence.attestations) {
-      const bundle = await signDsse(
-        world,
+      const bundle = await bundleSigner(world, a.signer).signDsse(
         statementOf(a, repoName, subject.digest),
         a.payloadType ?? IN_TOTO,
-        a.signer,
       );
       atts.push({
         envelope: a.rawEnvelope ?? Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
@@ -390,14 +355,12 @@ export async function attachEvidence(
   for (const s of evidence.signatures) {
     // A message signature over the manifest bytes: the signed digest is the image digest.
     const signed = s.forImage?.manifest ?? subject.manifest;
-    bundles.push(Buffer.from(JSON.stringify(await signBlob(world, signed, s.signer))));
+    bundles.push(Buffer.from(JSON.stringify(await bundleSigner(world, s.signer).signBlob(signed))));
   }
   for (const a of evidence.attestations) {
-    const bundle = await signDsse(
-      world,
+    const bundle = await bundleSigner(world, a.signer).signDsse(
       statementOf(a, repoName, subject.digest),
       a.payloadType ?? IN_TOTO,
-      a.signer,
     );
     bundles.push(Buffer.from(JSON.stringify(bundle)));
   }
