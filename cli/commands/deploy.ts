@@ -10,7 +10,7 @@ import type { DeploymentRecord } from '../deploy/record';
 import type { WorkspaceFactory } from '../deploy/workspace';
 import { EXIT, UsageError } from '../exit-codes';
 import { EXAMPLE_STACKS } from '../../stacks/layers';
-import { collect, parseMirrors } from '../preview/options';
+import { collect, parseMirrors } from '../command-options';
 import { paint } from '../preview/colour';
 
 export interface DeployCommandOptions {

@@ -3,8 +3,7 @@ import { stringify } from 'yaml';
 import { KyvernoRenderError } from '../../components/kyverno/errors';
 import { kyvernoExcludedNamespaces } from '../../components/kyverno/kyverno';
 import { renderKyvernoPolicies, type KyvernoPolicyKind } from '../../components/kyverno/render-policies';
-import { isPolicyError } from '../../policy-pack/supply-chain/policy-error';
-import { loadTrustPolicyFile, type ResolvedTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
+import { collect, loadPolicyOption } from '../command-options';
 import { EXIT, UsageError } from '../exit-codes';
 
 /**
@@ -26,10 +25,6 @@ const KINDS: Record<string, KyvernoPolicyKind> = {
   cpol: 'ClusterPolicy',
 };
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 export function register(program: Command, setExit: (code: number) => void): void {
   const kyverno = program
     .command('kyverno')
@@ -46,15 +41,6 @@ export function register(program: Command, setExit: (code: number) => void): voi
     });
 }
 
-function loadPolicy(file: string): ResolvedTrustPolicy {
-  try {
-    return loadTrustPolicyFile(file);
-  } catch (e) {
-    if (isPolicyError(e)) throw new UsageError(e.message, e.code);
-    throw e;
-  }
-}
-
 export function kyvernoRenderCommand(
   opts: KyvernoRenderCommandOptions,
   write: (s: string) => void,
@@ -66,7 +52,7 @@ export function kyvernoRenderCommand(
       throw new UsageError(`--kind "${k}" must be ImageValidatingPolicy or ClusterPolicy`, 'BAD_KIND');
     return kind;
   });
-  const policy = loadPolicy(opts.policy);
+  const policy = loadPolicyOption(opts.policy);
   try {
     const objects = renderKyvernoPolicies(policy, {
       kinds: [...new Set(kinds)],

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, UsageError } from '../exit-codes';
 import { PreviewError } from '../preview/errors';
-import { collect, parseMirrors } from '../preview/options';
+import { collect, parseMirrors } from '../command-options';
 import { renderPreviewText } from '../preview/render-text';
 import { hasMandatoryViolation, type PreviewReport } from '../preview/report';
 import { runPreview, type PreviewProgress } from '../preview/run-preview';

@@ -3,10 +3,9 @@ import { createImageVerifier } from '../../policy-pack/image-verifier';
 import { createRegistryClient } from '../../policy-pack/registry/client';
 import { RegistryError } from '../../policy-pack/registry/errors';
 import type { RegistryClient } from '../../policy-pack/registry/types';
-import { isPolicyError } from '../../policy-pack/supply-chain/policy-error';
-import { loadTrustPolicyFile, type ResolvedTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 import type { ImageVerdict } from '../../policy-pack/supply-chain/types';
 import { EXIT, UsageError } from '../exit-codes';
+import { collect, loadPolicyOption, parseMirrors } from '../command-options';
 
 /**
  * `trustops verify IMAGE --policy FILE`: checks one image against the trust policy, as the policy pack
@@ -18,10 +17,6 @@ export interface VerifyCommandOptions {
   json?: boolean;
   insecureRegistry: string[];
   registryMirror: string[];
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {
@@ -43,33 +38,6 @@ export function register(program: Command, setExit: (code: number) => void): voi
     });
 }
 
-/** Parses `HOST=STORE` mirror options; a malformed one is a usage error. */
-export function parseMirrors(specs: string[]): Record<string, string> {
-  const mirrors: Record<string, string> = {};
-  for (const spec of specs) {
-    const eq = spec.indexOf('=');
-    const host = spec.slice(0, eq).trim();
-    const store = spec.slice(eq + 1).trim();
-    if (eq <= 0 || store === '' || !/^(oci-layout:.+|https?:\/\/.+)$/.test(store)) {
-      throw new UsageError(
-        `--registry-mirror "${spec}" must be HOST=oci-layout:DIR or HOST=https://mirror`,
-        'BAD_MIRROR',
-      );
-    }
-    mirrors[host] = store;
-  }
-  return mirrors;
-}
-
-function loadPolicy(file: string): ResolvedTrustPolicy {
-  try {
-    return loadTrustPolicyFile(file);
-  } catch (e) {
-    if (isPolicyError(e)) throw new UsageError(e.message, e.code);
-    throw e;
-  }
-}
-
 function createClient(opts: VerifyCommandOptions): RegistryClient {
   try {
     return createRegistryClient({
@@ -88,7 +56,7 @@ export async function verifyCommand(
   opts: VerifyCommandOptions,
   write: (s: string) => void,
 ): Promise<number> {
-  const policy = loadPolicy(opts.policy);
+  const policy = loadPolicyOption(opts.policy);
   const registry = createClient(opts);
   const verdict = await createImageVerifier({ policy, registry }).verify(image);
   write(opts.json ? `${JSON.stringify(verdict, null, 2)}\n` : renderVerdict(verdict));
