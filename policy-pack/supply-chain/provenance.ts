@@ -20,6 +20,8 @@ export interface BuildSource {
   repository: string;
   /** `sha1:<hex>`, `sha256:<hex>`, ... (gitCommit filed under sha1/sha256), lower-cased. */
   digests: string[];
+  /** A source-code checkout (a `git+` URI, or a `gitCommit` / `sha1` digest) rather than a base image or tool. */
+  git: boolean;
 }
 
 export interface Provenance {
@@ -61,7 +63,8 @@ function sourceOf(entry: unknown): BuildSource | undefined {
     .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')
     .map(([alg, value]) => digestKey(alg, value));
   if (digests.length === 0) return undefined;
-  return { repository: normaliseRepositoryUri(entry.uri), digests };
+  const git = /^git\+/i.test(entry.uri.trim()) || 'gitCommit' in entry.digest || 'sha1' in entry.digest;
+  return { repository: normaliseRepositoryUri(entry.uri), digests, git };
 }
 
 /** Parses a provenance predicate; returns a problem instead of throwing. */
@@ -125,12 +128,21 @@ export function provenanceConstraintProblem(
   return undefined;
 }
 
-/** True when both builds read the same repository at the same commit. */
+/**
+ * True when the rebuild read every source-code checkout the original read, each at the same commit
+ * (every pinned input when the original names no checkout). Sharing just one input is not enough: a
+ * rebuild from another commit still shares the original's base image or toolchain digests.
+ */
 export function sameSource(original: Provenance, rebuild: Provenance): boolean {
-  return original.sources.some((o) =>
-    rebuild.sources.some(
-      (r) => r.repository === o.repository && r.digests.some((d) => o.digests.includes(d)),
-    ),
+  const checkouts = original.sources.filter((s) => s.git);
+  const required = checkouts.length > 0 ? checkouts : original.sources;
+  return (
+    required.length > 0 &&
+    required.every((o) =>
+      rebuild.sources.some(
+        (r) => r.repository === o.repository && r.digests.some((d) => o.digests.includes(d)),
+      ),
+    )
   );
 }
 

@@ -530,6 +530,31 @@ describe('image verification end to end (real registry, real signatures)', funct
           assert.match(f.found, /^1 of 2/);
         });
 
+        it('a rebuild from another commit does not count because it shares a base image with the original', async function () {
+          const withBaseImage = (p: Record<string, unknown>): Record<string, unknown> => {
+            (p.buildDefinition as { resolvedDependencies: unknown[] }).resolvedDependencies.push({
+              uri: 'pkg:docker/alpine@3.20',
+              digest: { sha256: 'e'.repeat(64) },
+            });
+            return p;
+          };
+          const e = withAttestations((atts) =>
+            atts.map((a) =>
+              isReleaseProvenance(a)
+                ? { ...a, predicate: withBaseImage(slsaV1()) }
+                : isRebuildA(a)
+                  ? { ...a, predicate: withBaseImage(slsaV1({ commit: 'b'.repeat(40) })) }
+                  : a,
+            ),
+          );
+          const f = assertBlocked(
+            await world.verify((await publish(world, format, e)).ref),
+            'reproducible',
+            'REBUILD_QUORUM_NOT_MET',
+          );
+          assert.match(f.found, /^1 of 2/);
+        });
+
         it('does not count a rebuild from another commit, a FAILED VSA, a VSA for another digest, or an unlisted rebuilder', async function () {
           const changes: ((a: Evidence['attestations'][number]) => Evidence['attestations'][number])[] = [
             (a) => (isRebuildA(a) ? { ...a, predicate: slsaV1({ commit: 'b'.repeat(40) }) } : a),
