@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import type { Exemption, ImageRule, KeylessSigner, SbomFormat } from '../../policy-pack/supply-chain/types';
 import { exemptionExpiry } from '../../policy-pack/supply-chain/trust-policy';
 import { KyvernoRenderError } from './errors';
@@ -85,6 +86,9 @@ export function renderKyvernoPolicies(
       }
     }
   }
+  for (const [i, rule] of policy.images.entries()) {
+    if (rule.reproducible) assertIndependentRebuilders(`images[${i}]`, rule.reproducible.rebuilders, signers);
+  }
   if (policy.images.length === 0 && policy.unmatchedImages === 'allow') {
     throw new KyvernoRenderError(
       'EMPTY_POLICY',
@@ -123,6 +127,33 @@ export function signerNamesOf(rule: ImageRule): string[] {
     ...(rule.provenance?.signers ?? []),
     ...(rule.reproducible?.rebuilders ?? []),
   ];
+}
+
+/**
+ * Kyverno checks each rebuilder as its own attestor, so one key (or one keyless identity) listed under
+ * two rebuilder names would count a single rebuild summary twice toward the threshold. The pack counts
+ * such a signer once; Kyverno cannot, so rendering refuses rather than enforce a weaker quorum.
+ */
+function assertIndependentRebuilders(
+  where: string,
+  rebuilders: readonly string[],
+  signers: Map<string, RenderableSigner>,
+): void {
+  const seen = new Map<string, string>();
+  for (const name of rebuilders) {
+    const s = signers.get(name)!;
+    const identity = s.key
+      ? `key:${createPublicKey(s.key.publicKeyPem).export({ type: 'spki', format: 'der' }).toString('base64')}`
+      : `keyless:${JSON.stringify(s.keyless ?? null)}`;
+    const other = seen.get(identity);
+    if (other !== undefined) {
+      throw new KyvernoRenderError(
+        'NOT_EXPRESSIBLE',
+        `${where}: rebuilders "${other}" and "${name}" are the same ${s.key ? 'public key' : 'keyless identity'}; Kyverno would count one rebuild summary for both`,
+      );
+    }
+    seen.set(identity, name);
+  }
 }
 
 /**

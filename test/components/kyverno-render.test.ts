@@ -403,6 +403,31 @@ describe('Kyverno policy rendered from the trust policy', () => {
     }
   });
 
+  it('refuses two rebuilder names for one key or identity (Kyverno would count one summary twice)', () => {
+    const policy = loadFixturePolicy();
+    for (const [twin, of] of [
+      ['rebuilder-k2', 'rebuilder-k'],
+      ['rebuilder-a2', 'rebuilder-a'],
+    ] as const) {
+      const twinned = {
+        ...policy,
+        resolvedSigners: {
+          ...policy.resolvedSigners,
+          [twin]: { ...policy.resolvedSigners[of]!, name: twin },
+        },
+        images: policy.images.map((r, i) =>
+          i === 0 ? { ...r, reproducible: { rebuilders: [of, twin, 'rebuilder-b'], threshold: 2 } } : r,
+        ),
+      };
+      assert.throws(
+        () => renderKyvernoPolicies(twinned, { now: NOW }),
+        (e: unknown) =>
+          e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE' && e.message.includes(twin),
+        twin,
+      );
+    }
+  });
+
   it('refuses, with a coded error, what it cannot express faithfully', () => {
     const policy = loadFixturePolicy();
     const withClaim = {
