@@ -1,6 +1,7 @@
 import { appsProgram } from './apps';
 import { readAppsConfig, readPlatformConfig } from './config';
 import { demoProgram } from './demo';
+import { StackError } from './errors';
 import { layerOf } from './layers';
 import { platformProgram } from './platform';
 
@@ -13,6 +14,9 @@ export function programFor(stack: string): () => Record<string, unknown> {
     case 'apps':
       return () => appsProgram(readAppsConfig());
     default:
-      throw new Error(`stack ${stack} belongs to no layer: name it platform-<env> or apps-<env> (or demo)`);
+      throw new StackError(
+        'STACK_LAYER_UNKNOWN',
+        `stack ${stack} belongs to no layer: name it platform-<env> or apps-<env> (or demo)`,
+      );
   }
 }

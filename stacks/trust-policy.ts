@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseTrustPolicy, type ResolvedTrustPolicy } from '../policy-pack/supply-chain/trust-policy';
+import { StackError } from './errors';
 
 /**
  * The trust policy the pack enforces, read from the pack's own config file (`trusted-images.trustPolicy`),
@@ -14,7 +15,10 @@ export function trustPolicyFromPackConfig(configFile: string): ResolvedTrustPoli
   const entry = config['trusted-images'];
   const document = typeof entry === 'object' ? entry.trustPolicy : undefined;
   if (!document || typeof document !== 'object') {
-    throw new Error(`${configFile} holds no trust policy under trusted-images.trustPolicy`);
+    throw new StackError(
+      'TRUST_POLICY_MISSING',
+      `${configFile} holds no trust policy under trusted-images.trustPolicy: put the trust policy the pack enforces there`,
+    );
   }
   return parseTrustPolicy(document, {
     baseDir: path.dirname(configFile),

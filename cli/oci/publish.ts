@@ -11,6 +11,7 @@ import {
   type CosignAttestationInput,
   type CosignSignatureInput,
 } from './attach';
+import { OciWriteError } from './errors';
 import { buildImage, type BuildImageOptions, type OciImage } from './image';
 import { IN_TOTO_PAYLOAD_TYPE, SIGSTORE_BUNDLE_V03 } from './media-types';
 import { pushImage, type OciTarget } from './target';
@@ -104,7 +105,8 @@ export async function publishSignedImage(opts: PublishOptions): Promise<Publishe
       const bundle = await opts.signer.signBlob(payload);
       result.bundles.push({ kind: 'signature', bundle });
       const signature = bundle.messageSignature?.signature;
-      if (!signature) throw new Error('the signer returned a bundle without a message signature');
+      if (!signature)
+        throw new OciWriteError('INVALID_INPUT', 'the signer returned a bundle without a message signature');
       const sig: CosignSignatureInput = { payload, signature, ...cosignMaterial(bundle) };
       await attachCosignSignatures(opts.target, opts.repo, image.digest, [sig]);
     }

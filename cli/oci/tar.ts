@@ -1,3 +1,5 @@
+import { OciWriteError } from './errors';
+
 /**
  * A minimal deterministic ustar writer for image layers: regular files only, fixed owner and mtime,
  * so that equal inputs give equal bytes (and equal digests).
@@ -18,7 +20,11 @@ function octal(value: number, width: number): string {
 
 function header(entry: TarEntry): Buffer {
   const name = Buffer.from(entry.path);
-  if (name.length > 100) throw new Error(`tar path longer than 100 bytes: ${entry.path}`);
+  if (name.length > 100)
+    throw new OciWriteError(
+      'INVALID_INPUT',
+      `tar path longer than 100 bytes (ustar name field): ${entry.path}`,
+    );
   const h = Buffer.alloc(BLOCK);
   name.copy(h, 0);
   h.write(octal(entry.mode ?? 0o644, 8), 100, 'ascii');
