@@ -41,6 +41,18 @@ const DOCKER_HUB_API = 'https://registry-1.docker.io';
 const OCI_LAYOUT_PREFIX = 'oci-layout:';
 
 /** Creates a client that maps registry hosts to stores and shares one digest-keyed cache for its lifetime. */
+/**
+ * A BuildKit attestation entry of an index: the annotation AND no runnable platform (BuildKit writes
+ * unknown/unknown). Runtimes choose entries by platform alone, so an entry that names a real platform
+ * is an image whatever its annotations claim, and must stay under verification.
+ */
+function isBuildkitAttestationEntry(d: Descriptor): boolean {
+  return (
+    d.annotations?.[BUILDKIT_REFERENCE_TYPE] === BUILDKIT_ATTESTATION_MANIFEST &&
+    (d.platform === undefined || (d.platform.os === 'unknown' && d.platform.architecture === 'unknown'))
+  );
+}
+
 export function createRegistryClient(opts: RegistryClientOptions = {}): RegistryClient {
   return new CachingRegistryClient(opts);
 }
@@ -227,7 +239,7 @@ class CachingRegistryClient implements RegistryClient {
     if (!isIndexType(manifest.descriptor.mediaType)) return [];
     const details = { registry: reference.registry, repository: reference.repository, reference: digest };
     const images = descriptorsOf(manifest.json, 'manifests', details).filter(
-      (d) => d.annotations?.[BUILDKIT_REFERENCE_TYPE] !== BUILDKIT_ATTESTATION_MANIFEST,
+      (d) => !isBuildkitAttestationEntry(d),
     );
     for (const d of images) this.parents.set(`${repositoryName(reference)}@${d.digest}`, digest);
     return images.map((descriptor) =>

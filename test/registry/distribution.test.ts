@@ -366,6 +366,38 @@ describe('registry/distribution: reading a real registry (distribution 2.8, no r
       );
     });
 
+    it('an index entry labelled as a BuildKit attestation but naming a real platform stays in the platform list', async () => {
+      // A runtime picks the entry by its platform, whatever its annotations say: hiding it from the
+      // platform list would leave the image it runs unverified under platforms: each.
+      const real = buildImage({ seed: 'disguised-real', platform: { os: 'linux', architecture: 'arm64' } });
+      const disguised = buildImage({ seed: 'disguised', platform: { os: 'linux', architecture: 'amd64' } });
+      const indexJson = JSON.parse(buildIndex([real]).manifest.toString()) as { manifests: unknown[] };
+      indexJson.manifests.push({
+        mediaType: disguised.mediaType,
+        digest: disguised.digest,
+        size: disguised.manifest.length,
+        platform: { os: 'linux', architecture: 'amd64' },
+        annotations: {
+          'vnd.docker.reference.digest': real.digest,
+          'vnd.docker.reference.type': 'attestation-manifest',
+        },
+      });
+      await pushImage(pusher, 'team/disguise', real, real.digest);
+      await pushImage(pusher, 'team/disguise', disguised, disguised.digest);
+      await pusher.putManifest('team/disguise', Buffer.from(JSON.stringify(indexJson)), OCI_INDEX, 'v1');
+      const resolved = await client.resolve(`${registry.host}/team/disguise:v1`);
+      const platforms = await client.platformManifests(resolved.reference, resolved.digest);
+      assert.deepEqual(
+        platforms.map((p) => p.descriptor.digest).sort(),
+        [real.digest, disguised.digest].sort(),
+      );
+      const picked = await client.selectPlatform(resolved.reference, resolved.digest, {
+        os: 'linux',
+        architecture: 'amd64',
+      });
+      assert.equal(picked.digest, disguised.digest);
+    });
+
     it('counts a referrer listed twice in the fallback index once', async () => {
       const img = await pushImage(pusher, 'team/dup', buildImage({ seed: 'dup' }), 'v1');
       const statement = inTotoStatement({
