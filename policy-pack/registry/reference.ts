@@ -92,8 +92,10 @@ export function parseReference(ref: string): ImageReference {
     registry = rest.slice(0, slash);
     repository = rest.slice(slash + 1);
     if (!validHost(registry)) throw invalid(ref, `registry host "${registry}" is not valid`);
+    // DNS names are case-insensitive: GHCR.IO is ghcr.io, and Docker.io is Docker Hub (library/ added).
+    registry = registry.toLowerCase();
   }
-  if (DOCKER_HUB_ALIASES.has(registry.toLowerCase())) registry = DOCKER_HUB;
+  if (DOCKER_HUB_ALIASES.has(registry)) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
 
   if (repository === '') throw invalid(ref, 'the repository name is empty');

@@ -26,6 +26,11 @@ describe('registry/reference: Docker normalisation', () => {
     [`gcr.io/p/app:v2@${DIGEST}`, `gcr.io/p/app:v2@${DIGEST}`],
     ['registry.example.com:443/a/b/c:tag_1.2-x', 'registry.example.com:443/a/b/c:tag_1.2-x'],
     ['foo__bar/a.b-c', 'docker.io/foo__bar/a.b-c:latest'],
+    // Host names are case-insensitive (the same registry answers): a rule, exemption or allowed prefix
+    // for docker.io/library or ghcr.io must not be sidestepped by writing the host in capitals.
+    ['Docker.IO/nginx', 'docker.io/library/nginx:latest'],
+    ['GHCR.io/org/app:v1', 'ghcr.io/org/app:v1'],
+    ['LocalHost:5000/app', 'localhost:5000/app:latest'],
   ];
   for (const [input, expected] of cases) {
     it(`${input} -> ${expected}`, () => {
