@@ -74,9 +74,12 @@ export function opaqueWorkloadReason(type: string): string | undefined {
 }
 
 function kubernetesKind(type: string): { group: string; kind: string } | undefined {
-  const m = /^kubernetes:([^/:]+)\/[^:]+:([A-Za-z0-9]+)$/.exec(type);
+  const m = /^kubernetes:(?:([^/:]+)\/)?([^/:]+):([A-Za-z0-9]+)$/.exec(type);
   if (!m) return undefined;
-  return { group: m[1]!, kind: m[2]!.replace(/Patch$/, '') };
+  // A CustomResource with apiVersion "v1" registers `kubernetes:v1:<Kind>`: the core group, which the
+  // provider creates like the built-in type. Other group-less tokens (yaml:ConfigFile) are components.
+  if (m[1] === undefined && !/^v[0-9]+(?:(?:alpha|beta)[0-9]+)?$/.test(m[2]!)) return undefined;
+  return { group: m[1] ?? 'core', kind: m[3]!.replace(/Patch$/, '') };
 }
 
 /** Reads `path` under `root`; `stop` tells where and why it could not be followed. */

@@ -79,6 +79,23 @@ describe('workloads: every image reference in a resource', function () {
     }
   });
 
+  it('a core kind created as a CustomResource (type kubernetes:v1:Pod, no group) is read like the built-in one', function () {
+    // new k8s.apiextensions.CustomResource(name, { apiVersion: 'v1', kind: 'Pod', ... }) registers
+    // the type `kubernetes:v1:Pod`, and the provider creates a Pod from it.
+    assert.deepEqual(
+      images(scanWorkload('kubernetes:v1:Pod', { spec: podSpec() })).sort(),
+      ALL_THREE('spec').sort(),
+    );
+    assert.deepEqual(
+      images(scanWorkload('kubernetes:v1:ReplicationController', { spec: { template } })).sort(),
+      ALL_THREE('spec.template.spec').sort(),
+    );
+    assert.ok(
+      scanWorkload('kubernetes:v1:Pod', {})!.problems.length === 1,
+      'an unreadable pod spec is a problem',
+    );
+  });
+
   it('Cloud Run v1 service, v2 service, v2 job and worker pool', function () {
     const c = [{ name: 'web', image: 'us-docker.pkg.dev/p/r/web:1' }];
     assert.deepEqual(
