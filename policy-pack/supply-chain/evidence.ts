@@ -74,7 +74,10 @@ export interface EvidenceSubject {
   attachments: Attachments;
 }
 
-/** Signer names to try, most relevant first, for each kind of evidence. */
+/**
+ * Signer names each kind of evidence's requirement accepts (tried first, named in messages); `other` is
+ * every signer of the rule, tried after them (see signer-order.ts).
+ */
 export interface SignerOrder {
   signature: string[];
   sbom: string[];
@@ -119,6 +122,22 @@ export class EvidenceCollector {
     private readonly fingerprints: ReadonlyMap<string, string> = new Map(),
   ) {}
 
+  /**
+   * Who a bundle of `kind` is checked against: the signers its requirement accepts, then every other
+   * signer of the rule; the key the bundle hints at first (same outcome, fewer failed verifications).
+   */
+  private signersFor(
+    kind: keyof SignerOrder,
+    bundle: unknown,
+  ): { allowedSigners: string[]; acceptedSigners?: string[] } {
+    const accepted = this.order[kind];
+    const tried = [...new Set([...accepted, ...this.order.other])];
+    return {
+      allowedSigners: preferHintedKeys(tried, bundle, this.fingerprints),
+      ...(accepted.length > 0 ? { acceptedSigners: accepted } : {}),
+    };
+  }
+
   collect(subject: EvidenceSubject): CollectedEvidence {
     const out: CollectedEvidence = {
       digest: subject.digest,
@@ -155,7 +174,7 @@ export class EvidenceCollector {
       assertStrictCertificates(bundle);
       const v = this.verifier.verify(bundle, {
         artifact: layer.payload,
-        allowedSigners: preferHintedKeys(this.order.signature, bundle, this.fingerprints),
+        ...this.signersFor('signature', bundle),
       });
       out.signatures.push({ signer: v.signer, identity: v.identity, origin });
     } catch (e) {
@@ -221,7 +240,7 @@ export class EvidenceCollector {
       assertStrictCertificates(bundle);
       const v = this.verifier.verify(bundle, {
         artifact: subject.manifest,
-        allowedSigners: preferHintedKeys(this.order.signature, bundle, this.fingerprints),
+        ...this.signersFor('signature', bundle),
       });
       out.signatures.push({ signer: v.signer, identity: v.identity, origin });
     } catch (e) {
@@ -258,9 +277,7 @@ export class EvidenceCollector {
     let verified: VerifiedSignature;
     try {
       assertStrictCertificates(bundle);
-      verified = this.verifier.verify(bundle, {
-        allowedSigners: preferHintedKeys(this.order[this.classify(predicateType)], bundle, this.fingerprints),
-      });
+      verified = this.verifier.verify(bundle, this.signersFor(this.classify(predicateType), bundle));
     } catch (e) {
       const r = rejectionOf(e);
       reject(r.reason, r.detail);

@@ -4,10 +4,11 @@ import { sbomFormatOf } from './sbom';
 import type { ImageRule } from './types';
 
 /**
- * Which signer names a bundle is checked against, per kind of evidence. The Sigstore layer returns the
- * FIRST listed signer a bundle satisfies, so each kind lists the signers of its own requirement first
- * and then every other signer of the rule (so that a valid signature by someone the requirement does
- * not accept is reported as such rather than as a broken signature).
+ * Which signer names each kind of evidence's requirement accepts; `other` is every signer of the rule.
+ * The evidence collector tries a kind's own signers first and then the rest of the rule's (the Sigstore
+ * layer returns the FIRST listed signer a bundle satisfies), so that a valid signature by someone the
+ * requirement does not accept is reported as such rather than as a broken signature; its messages name
+ * only the requirement's own signers.
  */
 export function signerOrderFor(rule: ImageRule): SignerOrder {
   const sig = rule.signature?.signers ?? [];
@@ -15,8 +16,7 @@ export function signerOrderFor(rule: ImageRule): SignerOrder {
   const prov = rule.provenance?.signers ?? [];
   const reb = rule.reproducible?.rebuilders ?? [];
   const all = [...new Set([...sig, ...sbom, ...prov, ...reb])];
-  const first = (names: string[]): string[] => [...new Set([...names, ...all])];
-  return { signature: first(sig), sbom: first(sbom), provenance: first(prov), vsa: first(reb), other: all };
+  return { signature: sig, sbom, provenance: prov, vsa: reb, other: all };
 }
 
 /** The kind of evidence a predicate type announces. */

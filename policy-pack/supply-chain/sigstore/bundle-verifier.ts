@@ -74,6 +74,12 @@ export function createBundleVerifier(opts: {
   return {
     verify(bundleJson: unknown, options: VerifyOptions): VerifiedSignature {
       const allowed = resolveAllowed(options.allowedSigners, signers);
+      const acceptedNames = options.acceptedSigners;
+      // what messages name: the requirement's own signers, not every signer tried
+      const accepted =
+        acceptedNames && acceptedNames.length > 0
+          ? allowed.filter((s) => acceptedNames.includes(s.name))
+          : allowed;
       const bundle = parseBundle(bundleJson);
       const submitted = submittedEnvelopeOf(bundleJson);
       const entity = toEntity(bundle, options);
@@ -101,7 +107,7 @@ export function createBundleVerifier(opts: {
         if (candidates.length === 0) {
           throw new SignatureError(
             'IDENTITY_MISMATCH',
-            `bundle is signed with a certificate; allowed signers ${names(allowed)} are all keys`,
+            `bundle is signed with a certificate; allowed signers ${names(accepted)} are all keys`,
           );
         }
         const leafDER = leafCertificateDER(bundle);
@@ -117,11 +123,14 @@ export function createBundleVerifier(opts: {
         for (const s of candidates) {
           const miss = matchKeylessSigner(s.keyless, identity);
           if (!miss) return { signer: s.name, identity: describeIdentity(identity), evidence, ...dsse };
-          misses.push(`${s.name}: ${miss.field} expected ${miss.expected}, found ${miss.found}`);
+          if (accepted.includes(s))
+            misses.push(`${s.name}: ${miss.field} expected ${miss.expected}, found ${miss.found}`);
         }
         throw new SignatureError(
           'IDENTITY_MISMATCH',
-          `certificate identity ${describeIdentity(identity)} matches no allowed signer (${misses.join('; ')})`,
+          misses.length > 0
+            ? `certificate identity ${describeIdentity(identity)} matches no allowed signer (${misses.join('; ')})`
+            : `certificate identity ${describeIdentity(identity)} matches no allowed signer (allowed signers ${names(accepted)} are all keys)`,
         );
       }
 
@@ -129,7 +138,7 @@ export function createBundleVerifier(opts: {
       if (candidates.length === 0) {
         throw new SignatureError(
           'KEY_MISMATCH',
-          `bundle is signed with a public key; allowed signers ${names(allowed)} are all keyless identities`,
+          `bundle is signed with a public key; allowed signers ${names(accepted)} are all keyless identities`,
         );
       }
       const failures: SignatureError[] = [];
@@ -151,9 +160,12 @@ export function createBundleVerifier(opts: {
       }
       const bundleWide = failures.find((f) => f.code !== 'SIGNATURE_INVALID');
       if (bundleWide) throw bundleWide;
+      const acceptedKeys = candidates.filter((s) => accepted.includes(s));
       throw new SignatureError(
         'KEY_MISMATCH',
-        `the signature verifies with none of the allowed keys ${candidates.map((s) => `${s.name} (${s.keyId})`).join(', ')}`,
+        acceptedKeys.length > 0
+          ? `the signature verifies with none of the allowed keys ${acceptedKeys.map((s) => `${s.name} (${s.keyId})`).join(', ')}`
+          : `the signature verifies with no key (allowed signers ${names(accepted)} are all keyless identities)`,
       );
     },
   };

@@ -44,6 +44,12 @@ export interface VerifyOptions {
   artifactDigest?: string;
   /** Signer names, tried in order; the first satisfied one is returned. */
   allowedSigners: string[];
+  /**
+   * The signers the requirement behind this check accepts (default: all of `allowedSigners`). The others
+   * are tried only so that a valid signature by a signer the requirement does not accept is told apart
+   * from a broken one; messages about a signature no signer verifies name only these.
+   */
+  acceptedSigners?: readonly string[];
 }
 
 export interface BundleVerifier {

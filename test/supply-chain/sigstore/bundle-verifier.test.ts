@@ -258,6 +258,44 @@ describe('sigstore bundle verifier (@sigstore/mock fixtures)', function () {
       );
     });
 
+    it('a failed match names only the signers the requirement accepts, not every signer tried', () => {
+      // The evidence collector also tries the rule's other signers (to tell "valid, but not accepted here"
+      // from "broken"); naming them in the refusal would suggest they were allowed. Which names appear is
+      // the point of this test, so it reads the message.
+      const b = clone(f.keyBlobNoLog);
+      const sig = Buffer.from(b.messageSignature!.signature, 'base64');
+      sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 1;
+      b.messageSignature!.signature = sig.toString('base64');
+      const key = assertSignatureError(
+        () =>
+          f.verifier().verify(b, {
+            artifact: ARTIFACT,
+            allowedSigners: ['ops-unlogged', 'other'],
+            acceptedSigners: ['other'],
+          }),
+        'KEY_MISMATCH',
+      );
+      assert.match(key.message, /\bother \(/);
+      assert.doesNotMatch(key.message, /ops-unlogged/);
+
+      const bob = { name: 'bob', keyless: { issuer: EMAIL_ISSUER, subject: 'bob@example.com' } };
+      const v = f.verifier([
+        { name: 'release', keyless: { issuer: RELEASE_ISSUER, subject: RELEASE_URI } },
+        bob,
+      ]);
+      const identity = assertSignatureError(
+        () =>
+          v.verify(f.emailBlob, {
+            artifact: ARTIFACT,
+            allowedSigners: ['release', 'bob'],
+            acceptedSigners: ['bob'],
+          }),
+        'IDENTITY_MISMATCH',
+      );
+      assert.match(identity.message, /\bbob: /);
+      assert.doesNotMatch(identity.message, /release/);
+    });
+
     it('requires tlog or timestamp evidence unless the key signer opted out', () => {
       const v = f.verifier();
       assertSignatureError(
