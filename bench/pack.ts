@@ -13,6 +13,8 @@
  * proxy the pack uses as the registry's mirror. requestsForOneImage is the same count for one image in
  * a fresh pack, so "100 images' worth" is 100 x that.
  * The last line printed is one JSON object.
+ * Diagnosis: BENCH_PROFILE_DIR=dir writes the measured packs' V8 CPU profiles there; BENCH_TRACE=1 logs
+ * each registry request with a millisecond clock to stderr; BENCH_IMAGES/BENCH_RESOURCES shrink a run.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -52,6 +54,7 @@ async function countingProxy(
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
     requests++;
+    if (process.env.BENCH_TRACE) process.stderr.write(`${Date.now() % 100000} ${req.method} ${req.url}\n`);
     const upstream = http.request(
       { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers, agent },
       (up) => {
@@ -104,9 +107,21 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function timedStart(): Promise<{ ms: number; analyzer: AnalyzerSession }> {
+/** BENCH_PROFILE_DIR=dir: the measured passes' packs write V8 CPU profiles there (cold starts do not). */
+function profileArgs(): string[] {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return [];
+  return [
+    '--cpu-prof',
+    `--cpu-prof-dir=${path.resolve(dir)}`,
+    '-r',
+    path.join(__dirname, 'exit-on-sigterm.cjs'),
+  ];
+}
+
+async function timedStart(nodeArgs: string[] = []): Promise<{ ms: number; analyzer: AnalyzerSession }> {
   const t0 = process.hrtime.bigint();
-  const analyzer = await startAnalyzer({ packDir: PACK_DIR });
+  const analyzer = await startAnalyzer({ packDir: PACK_DIR, nodeArgs });
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, analyzer };
 }
 
@@ -127,7 +142,7 @@ async function pass(
   inFlight: number,
   engineOrder: boolean,
 ): Promise<PassResult> {
-  const { analyzer } = await timedStart();
+  const { analyzer } = await timedStart(profileArgs());
   analyzers.push(analyzer);
   await analyzer.configure(config);
   const before = proxy.count();
@@ -142,7 +157,8 @@ async function pass(
     Array.from({ length: inFlight }, async () => {
       while (next < RESOURCES) {
         const i = next++;
-        const resource = workload(i, refs[i % refs.length]!);
+        // Encoded once per resource: the engine marshals in Go, at a cost that is not the pack's.
+        const resource = analyzer.prepare(workload(i, refs[i % refs.length]!));
         if (engineOrder) {
           const rem = await analyzer.remediate(resource);
           violations += rem.remediations.length;

@@ -14,6 +14,7 @@ import type {
   NotApplicable,
   PackConfig,
   PolicyInfo,
+  PreparedResource,
   RemediateResult,
   ResourceInput,
   StackContext,
@@ -39,9 +40,11 @@ export interface AnalyzerSession {
   pluginVersion(): Promise<string>;
   /** Reconciles and validates `config` like the engine (INVALID_CONFIG on schema problems), then sends Configure. */
   configure(config: PackConfig): Promise<void>;
-  analyze(resource: ResourceInput): Promise<AnalyzeResult>;
+  /** Encodes `resource` once, for repeated Analyze/Remediate calls (see PreparedResource). */
+  prepare(resource: ResourceInput): PreparedResource;
+  analyze(resource: ResourceInput | PreparedResource): Promise<AnalyzeResult>;
   analyzeStack(resources: ResourceInput[]): Promise<AnalyzeResult>;
-  remediate(resource: ResourceInput): Promise<RemediateResult>;
+  remediate(resource: ResourceInput | PreparedResource): Promise<RemediateResult>;
   /** The URN the engine would give `resource` (used when `resource.urn` is not set). */
   urnOf(resource: ResourceInput): string;
   /** Everything the pack wrote to stderr (for failure messages). */
@@ -145,6 +148,26 @@ async function openSession(
     });
   }
 
+  /** Sends an already serialized AnalyzeRequest to a method that takes one (Analyze, Remediate). */
+  function callPrepared<Res>(
+    name: string,
+    method: { path: string; responseDeserialize: (bytes: Buffer) => Res },
+    prepared: PreparedResource,
+  ): Promise<Res> {
+    const unary: Unary<PreparedResource, Res> = (request, metadata, options, callback) =>
+      client.makeUnaryRequest(
+        method.path,
+        (p: PreparedResource) => Buffer.from(p.request.buffer, p.request.byteOffset, p.request.byteLength),
+        method.responseDeserialize,
+        request,
+        metadata,
+        options,
+        // grpc-js types the response as possibly undefined; it is set whenever error is null.
+        (error, response) => callback(error, response as Res),
+      );
+    return call(name, unary, prepared);
+  }
+
   const rawInfo = await call('GetAnalyzerInfo', client.getAnalyzerInfo, new Empty());
   const info = decodeInfo(rawInfo);
 
@@ -183,12 +206,19 @@ async function openSession(
       }
       await call('Configure', client.configure, req);
     },
+    prepare(resource) {
+      return { resource, request: analyzeRequest(resource, urnOf).serializeBinary() };
+    },
     async analyze(resource) {
-      const res = await call('Analyze', client.analyze, analyzeRequest(resource, urnOf));
+      const res = isPrepared(resource)
+        ? await callPrepared('Analyze', analyzerGrpc.AnalyzerService.analyze, resource)
+        : await call('Analyze', client.analyze, analyzeRequest(resource, urnOf));
       return decodeAnalyze(res);
     },
     async remediate(resource) {
-      const res = await call('Remediate', client.remediate, analyzeRequest(resource, urnOf));
+      const res = isPrepared(resource)
+        ? await callPrepared('Remediate', analyzerGrpc.AnalyzerService.remediate, resource)
+        : await call('Remediate', client.remediate, analyzeRequest(resource, urnOf));
       return {
         remediations: res.getRemediationsList().map((r) => {
           const props = r.getProperties();
@@ -220,6 +250,10 @@ async function openSession(
   };
   if (opts.config) await session.configure(opts.config);
   return session;
+}
+
+function isPrepared(r: ResourceInput | PreparedResource): r is PreparedResource {
+  return (r as Partial<PreparedResource>).request instanceof Uint8Array;
 }
 
 function optionsMessage(r: ResourceInput): analyzerPb.AnalyzerResourceOptions {

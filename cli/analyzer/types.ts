@@ -70,6 +70,17 @@ export interface ResourceInput {
   propertyDependencies?: Record<string, string[]>;
 }
 
+/**
+ * A resource already encoded as the engine's AnalyzeRequest. The engine marshals a resource in Go, at a
+ * cost the pack never sees; a caller that sends one resource to Remediate and Analyze (or many times)
+ * prepares it once so the harness's own encoding is not counted as the pack's time.
+ */
+export interface PreparedResource {
+  readonly resource: ResourceInput;
+  /** The serialized `pulumirpc.AnalyzeRequest`. */
+  readonly request: Uint8Array;
+}
+
 export interface Diagnostic {
   policyName: string;
   policyPackName: string;

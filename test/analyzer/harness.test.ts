@@ -80,6 +80,26 @@ describe('analyzer harness: the pack over pulumirpc.Analyzer', function () {
     for (const d of r.diagnostics) assert.match(d.message, /containers\[0\]\.image/);
   });
 
+  it('a prepared resource (encoded once) gets exactly the answers of the plain one', async function () {
+    await analyzer.configure({ 'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'] } });
+    const resource = {
+      type: 'kubernetes:apps/v1:Deployment',
+      name: 'tagged',
+      properties: {
+        spec: { template: { spec: { containers: [{ name: 'app', image: 'docker.io/x/app:1' }] } } },
+      },
+    };
+    const prepared = analyzer.prepare(resource);
+    const plain = await analyzer.analyze(resource);
+    assert.deepEqual(summary(plain), [
+      'allowed-registries mandatory REGISTRY_NOT_ALLOWED',
+      'images-pinned-by-digest mandatory NOT_PINNED',
+      'trusted-images mandatory TRUST_POLICY_MISSING',
+    ]);
+    for (let i = 0; i < 2; i++) assert.deepEqual(await analyzer.analyze(prepared), plain);
+    assert.deepEqual(await analyzer.remediate(prepared), await analyzer.remediate(resource));
+  });
+
   it('garbage properties (wrong types, huge strings, deep nesting) never crash the analyzer', async function () {
     await analyzer.configure({ 'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'] } });
     const types = [
