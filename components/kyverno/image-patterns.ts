@@ -27,6 +27,10 @@ function segmentBody(segment: string, isHost: boolean): string {
   for (const c of segment) {
     if (c === '*') {
       if (!out.endsWith(`${one}*`)) out += `${one}*`;
+    } else if (isHost && /[a-z]/.test(c)) {
+      // Host names are case-insensitive (GHCR.IO pulls from ghcr.io), as the pack's normalisation says;
+      // RE2's (?i) cannot be limited to the host in a pattern JavaScript also reads, hence [gG].
+      out += `[${c}${c.toUpperCase()}]`;
     } else {
       out += c === '?' ? one : escapeLiteral(c);
     }
@@ -61,6 +65,12 @@ function repositoryAlternatives(glob: string): string {
   const lower = glob.toLowerCase();
   // The short forms start with a path segment, not a registry host.
   const alternatives = [globBody(lower, true)];
+  if (lower.startsWith('docker.io/')) {
+    // index.docker.io and registry-1.docker.io are Docker Hub too (the pack normalises them to docker.io).
+    for (const alias of ['index.docker.io/', 'registry-1.docker.io/', 'registry.hub.docker.com/']) {
+      alternatives.push(globBody(alias + lower.slice('docker.io/'.length), true));
+    }
+  }
   if (lower.startsWith('docker.io/library/')) {
     alternatives.push(globBody(lower.slice('docker.io/library/'.length), false));
     alternatives.push(globBody(lower.slice('docker.io/'.length), false));

@@ -369,6 +369,11 @@ describe('Kyverno policy rendered from the trust policy', () => {
     assert.ok(re.test(`nginx@${DIGEST}`));
     assert.ok(re.test(`library/nginx:1.27@${DIGEST}`));
     assert.ok(re.test(`docker.io/library/nginx@${DIGEST}`));
+    // Written with another spelling of the same registry, an image must still fall under the rule.
+    assert.ok(re.test(`Docker.IO/library/nginx@${DIGEST}`));
+    assert.ok(re.test(`index.docker.io/library/nginx@${DIGEST}`));
+    assert.ok(re.test(`registry-1.docker.io/library/nginx@${DIGEST}`));
+    assert.ok(new RegExp(imageRegexForGlobs(['ghcr.io/acme/**'])).test(`GHCR.io/acme/app@${DIGEST}`));
     assert.ok(!re.test(`evil.example/nginx@${DIGEST}`));
     assert.ok(!re.test(`docker.io/library/nginx-evil@${DIGEST}`));
     const ex = new RegExp(imageRegexForExemption(`docker.io/library/busybox@sha256:${'b'.repeat(64)}`));
