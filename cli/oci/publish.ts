@@ -91,37 +91,62 @@ export function cosignMaterial(bundle: SerializedBundle): { certificate?: string
   return { ...(certificate ? { certificate } : {}), ...(rekor ? { bundle: rekor } : {}) };
 }
 
+/** One cosign `.sig` layer: `payload` signed by `signer`, with the Sigstore bundle it was taken from. */
+export async function cosignSignatureLayer(
+  signer: BundleSigner,
+  payload: Buffer,
+): Promise<{ layer: CosignSignatureInput; bundle: SerializedBundle }> {
+  // a message-signature bundle signs the payload bytes, exactly what cosign's annotation holds
+  const bundle = await signer.signBlob(payload);
+  const signature = bundle.messageSignature?.signature;
+  if (!signature)
+    throw new OciWriteError('INVALID_INPUT', 'the signer returned a bundle without a message signature');
+  return { layer: { payload, signature, ...cosignMaterial(bundle) }, bundle };
+}
+
+/** One cosign `.att` layer from a DSSE bundle: its envelope, with the bundle's certificate and Rekor SET. */
+export function cosignAttestationLayer(
+  bundle: SerializedBundle,
+  predicateType: string,
+): CosignAttestationInput {
+  return {
+    envelope: Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
+    predicateType,
+    ...cosignMaterial(bundle),
+  };
+}
+
 export async function publishSignedImage(opts: PublishOptions): Promise<PublishedImage> {
   const formats = new Set(opts.formats ?? ['cosign', 'referrer']);
   const image = buildImage({ seed: `${opts.repo}:${opts.tag ?? 'latest'}`, ...opts.image });
   const descriptor = await pushImage(opts.target, opts.repo, image, opts.tag ?? 'latest');
   const name = `${opts.host}/${opts.repo}`;
   const result: PublishedImage = { image, reference: `${name}@${image.digest}`, descriptor, bundles: [] };
+  const attachReferrer = (bundle: SerializedBundle, predicateType?: string): Promise<Descriptor> =>
+    attachBundleReferrer(
+      opts.target,
+      opts.repo,
+      descriptor,
+      Buffer.from(JSON.stringify(bundle)),
+      SIGSTORE_BUNDLE_V03,
+      predicateType === undefined ? {} : { predicateType },
+    );
 
   if (opts.sign ?? true) {
     if (formats.has('cosign')) {
-      // a message-signature bundle signs the payload bytes, exactly what cosign's annotation holds
-      const payload = simpleSigningPayload(name, image.digest);
-      const bundle = await opts.signer.signBlob(payload);
+      const { layer, bundle } = await cosignSignatureLayer(
+        opts.signer,
+        simpleSigningPayload(name, image.digest),
+      );
       result.bundles.push({ kind: 'signature', bundle });
-      const signature = bundle.messageSignature?.signature;
-      if (!signature)
-        throw new OciWriteError('INVALID_INPUT', 'the signer returned a bundle without a message signature');
-      const sig: CosignSignatureInput = { payload, signature, ...cosignMaterial(bundle) };
-      await attachCosignSignatures(opts.target, opts.repo, image.digest, [sig]);
+      await attachCosignSignatures(opts.target, opts.repo, image.digest, [layer]);
     }
     if (formats.has('referrer')) {
       // A referrer bundle's message signature is over the manifest bytes, so the digest it signs is the
       // image digest itself (what the pack verifies); a simple-signing payload would sign another digest.
       const bundle = await opts.signer.signBlob(image.manifest);
       result.bundles.push({ kind: 'signature', bundle });
-      await attachBundleReferrer(
-        opts.target,
-        opts.repo,
-        descriptor,
-        Buffer.from(JSON.stringify(bundle)),
-        SIGSTORE_BUNDLE_V03,
-      );
+      await attachReferrer(bundle);
     }
   }
 
@@ -135,22 +160,9 @@ export async function publishSignedImage(opts: PublishOptions): Promise<Publishe
     const bundle = await opts.signer.signDsse(statement, IN_TOTO_PAYLOAD_TYPE);
     result.bundles.push({ kind: 'attestation', predicateType: spec.predicateType, bundle });
     if (formats.has('referrer')) {
-      await attachBundleReferrer(
-        opts.target,
-        opts.repo,
-        descriptor,
-        Buffer.from(JSON.stringify(bundle)),
-        SIGSTORE_BUNDLE_V03,
-        {
-          predicateType: spec.predicateType,
-        },
-      );
+      await attachReferrer(bundle, spec.predicateType);
     }
-    cosignAtts.push({
-      envelope: Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
-      predicateType: spec.predicateType,
-      ...cosignMaterial(bundle),
-    });
+    cosignAtts.push(cosignAttestationLayer(bundle, spec.predicateType));
   }
   if (formats.has('cosign') && cosignAtts.length) {
     await attachCosignAttestations(opts.target, opts.repo, image.digest, cosignAtts);

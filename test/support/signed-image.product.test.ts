@@ -57,6 +57,19 @@ describe('test bed: publishSignedImage output verifies with the product', () => 
     }).verify(image);
   };
 
+  /** No finding, and both requirements met by the policy's one signer. */
+  const assertAllowedBySigner = (verdict: ImageVerdict): void => {
+    assert.deepEqual(verdict.findings, []);
+    assert.equal(verdict.allowed, true);
+    assert.deepEqual(
+      verdict.satisfied.map((s) => [s.requirement, s.by]),
+      [
+        ['signature', ['ci']],
+        ['provenance', ['ci']],
+      ],
+    );
+  };
+
   const FORMATS: Record<string, ('cosign' | 'referrer')[]> = {
     cosign: ['cosign'],
     referrer: ['referrer'],
@@ -77,15 +90,7 @@ describe('test bed: publishSignedImage output verifies with the product', () => 
         { keyless: { issuer: 'https://oauth2.sigstore.dev/auth', subject: SIGNER_EMAIL } },
         signed.reference,
       );
-      assert.deepEqual(verdict.findings, []);
-      assert.equal(verdict.allowed, true);
-      assert.deepEqual(
-        verdict.satisfied.map((s) => [s.requirement, s.by]),
-        [
-          ['signature', ['ci']],
-          ['provenance', ['ci']],
-        ],
-      );
+      assertAllowedBySigner(verdict);
     });
 
     it(`key with a Rekor entry, ${format}: allowed, signature and provenance satisfied by the key`, async () => {
@@ -99,15 +104,7 @@ describe('test bed: publishSignedImage output verifies with the product', () => 
         attestations: [{ predicateType: SLSA, predicate: slsaV1() }],
       });
       const verdict = await verify({ key: { publicKey: key.publicKeyPem } }, signed.reference);
-      assert.deepEqual(verdict.findings, []);
-      assert.equal(verdict.allowed, true);
-      assert.deepEqual(
-        verdict.satisfied.map((s) => [s.requirement, s.by]),
-        [
-          ['signature', ['ci']],
-          ['provenance', ['ci']],
-        ],
-      );
+      assertAllowedBySigner(verdict);
     });
   }
 

@@ -23,7 +23,7 @@ import {
   type OciIndex,
 } from '../../../cli/oci/image';
 import { RegistryPusher } from '../../../cli/oci/push';
-import { cosignMaterial, type BundleSigner } from '../../../cli/oci/publish';
+import { cosignAttestationLayer, cosignSignatureLayer, type BundleSigner } from '../../../cli/oci/publish';
 import { createKeyPair, keyBundleSigner, type KeyPair } from '../../../cli/oci/sign-key';
 import { pushImage } from '../../../cli/oci/target';
 import type { Descriptor } from '../../../policy-pack/registry/types';
@@ -285,21 +285,18 @@ function pemOf(rawBase64: string): string {
 }
 
 /**
- * Cosign's layer annotations taken from a Sigstore bundle: certificate and Rekor SET as cli/oci/publish
- * writes them, plus the CA chain from the mock's trusted root when the bundle has a certificate.
+ * The CA chain annotation cosign adds beside a keyless layer's certificate (from the mock's trusted
+ * root); the certificate and Rekor SET come from cli/oci/publish, as for every published image.
  */
-function cosignAnnotations(
-  world: World,
-  bundle: SerializedBundle,
-): Omit<CosignSignatureInput, 'payload' | 'signature'> {
-  const material = cosignMaterial(bundle);
-  if (material.certificate === undefined) return material;
+function caChain(world: World, bundle: SerializedBundle): { chain?: string } {
+  const vm = bundle.verificationMaterial;
+  const leaf = vm.certificate?.rawBytes ?? vm.x509CertificateChain?.certificates[0]?.rawBytes;
+  if (leaf === undefined) return {};
   const cas =
     (world.mock.trustedRoot.certificateAuthorities as {
       certChain: { certificates: { rawBytes: string }[] };
     }[]) ?? [];
-  const chain = (cas[0]?.certChain.certificates ?? []).map((c) => pemOf(c.rawBytes)).join('');
-  return { ...material, chain };
+  return { chain: (cas[0]?.certChain.certificates ?? []).map((c) => pemOf(c.rawBytes)).join('') };
 }
 
 /** The test bed's signers (keyless through the mock, or a world key witnessed by its Rekor) for a `Signer`. */
@@ -331,9 +328,8 @@ export async function attachEvidence(
     const sigs: CosignSignatureInput[] = [];
     for (const s of evidence.signatures) {
       const payload = s.rawPayload ?? simpleSigningPayload(repoName, s.forImage?.digest ?? subject.digest);
-      const bundle = await bundleSigner(world, s.signer).signBlob(payload);
-      const ms = bundle.messageSignature as { signature: string };
-      sigs.push({ payload, signature: ms.signature, ...cosignAnnotations(world, bundle) });
+      const { layer, bundle } = await cosignSignatureLayer(bundleSigner(world, s.signer), payload);
+      sigs.push({ ...layer, ...caChain(world, bundle) });
     }
     if (sigs.length > 0) await attachCosignSignatures(world.pusher, repo, subject.digest, sigs);
     const atts: CosignAttestationInput[] = [];
@@ -343,9 +339,9 @@ export async function attachEvidence(
         a.payloadType ?? IN_TOTO,
       );
       atts.push({
-        envelope: a.rawEnvelope ?? Buffer.from(JSON.stringify(bundle.dsseEnvelope)),
-        predicateType: a.predicateType,
-        ...cosignAnnotations(world, bundle),
+        ...cosignAttestationLayer(bundle, a.predicateType),
+        ...(a.rawEnvelope ? { envelope: a.rawEnvelope } : {}),
+        ...caChain(world, bundle),
       });
     }
     if (atts.length > 0) await attachCosignAttestations(world.pusher, repo, subject.digest, atts);
