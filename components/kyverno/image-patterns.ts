@@ -4,6 +4,9 @@
  * the references verbatim (`nginx@sha256:...`), so the Docker Hub shorthands are spelled out here.
  */
 
+/** Docker Hub's other host names (policy-pack/registry/reference.ts normalises them to docker.io). */
+const DOCKER_HUB_ALIASES = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
+
 const TAG_AND_DIGEST = '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?';
 
 function escapeLiteral(s: string): string {
@@ -67,8 +70,8 @@ function repositoryAlternatives(glob: string): string {
   const alternatives = [globBody(lower, true)];
   if (lower.startsWith('docker.io/')) {
     // index.docker.io and registry-1.docker.io are Docker Hub too (the pack normalises them to docker.io).
-    for (const alias of ['index.docker.io/', 'registry-1.docker.io/', 'registry.hub.docker.com/']) {
-      alternatives.push(globBody(alias + lower.slice('docker.io/'.length), true));
+    for (const alias of DOCKER_HUB_ALIASES) {
+      alternatives.push(globBody(`${alias}/${lower.slice('docker.io/'.length)}`, true));
     }
   }
   if (lower.startsWith('docker.io/library/')) {
@@ -101,12 +104,12 @@ export function imageRegexForExemption(image: string): string {
  * reference as written, so the short forms are listed too.
  */
 function dockerHubForms(repository: string): string[] {
-  if (repository.startsWith('docker.io/library/')) {
-    const name = repository.slice('docker.io/library/'.length);
-    return [repository, `library/${name}`, name];
-  }
-  if (repository.startsWith('docker.io/')) return [repository, repository.slice('docker.io/'.length)];
-  return [repository];
+  if (!repository.startsWith('docker.io/')) return [repository];
+  const path = repository.slice('docker.io/'.length);
+  // The other host names of Docker Hub, which the pack normalises to docker.io.
+  const hosts = DOCKER_HUB_ALIASES.map((alias) => `${alias}/${path}`);
+  if (path.startsWith('library/')) return [repository, ...hosts, path, path.slice('library/'.length)];
+  return [repository, ...hosts, path];
 }
 
 /** Every form of a glob where each whole-segment `**` either spans segments or is absent (picomatch lets it match none). */

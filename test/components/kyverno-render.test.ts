@@ -374,6 +374,10 @@ describe('Kyverno policy rendered from the trust policy', () => {
     assert.ok(re.test(`index.docker.io/library/nginx@${DIGEST}`));
     assert.ok(re.test(`registry-1.docker.io/library/nginx@${DIGEST}`));
     assert.ok(new RegExp(imageRegexForGlobs(['ghcr.io/acme/**'])).test(`GHCR.io/acme/app@${DIGEST}`));
+    // ClusterPolicy wildcards list the Docker Hub host aliases too.
+    assert.ok(
+      clusterPolicyImageReferences(['docker.io/library/nginx']).includes('index.docker.io/library/nginx@*'),
+    );
     assert.ok(!re.test(`evil.example/nginx@${DIGEST}`));
     assert.ok(!re.test(`docker.io/library/nginx-evil@${DIGEST}`));
     const ex = new RegExp(imageRegexForExemption(`docker.io/library/busybox@sha256:${'b'.repeat(64)}`));
