@@ -1,4 +1,4 @@
-import type { ContainerKind, ImageSite, PropertyPath, ScanProblem, WorkloadScan } from './types';
+import type { ContainerKind, ImageSite, ImageValue, PropertyPath, ScanProblem, WorkloadScan } from './types';
 import { isUnknownValue } from './unknown';
 
 /**
@@ -157,23 +157,42 @@ function scanPodSpec(
         return;
       }
       const name = typeof c.name === 'string' && c.name !== '' && !isUnknownValue(c.name) ? c.name : `#${i}`;
-      const image = c.image;
-      const imagePath = [...cPath, 'image'];
-      if (isUnknownValue(image))
-        images.push({ container: name, kind, path: imagePath, image: { state: 'unknown' } });
-      else if (image === undefined || image === null)
-        images.push({ container: name, kind, path: imagePath, image: { state: 'missing' } });
-      else if (typeof image !== 'string' || image.trim() === '')
-        images.push({
-          container: name,
-          kind,
-          path: imagePath,
-          image: { state: 'invalid', found: describe(image) },
-        });
-      else
-        images.push({ container: name, kind, path: imagePath, image: { state: 'known', reference: image } });
+      images.push({ container: name, kind, path: [...cPath, 'image'], image: imageValue(c.image) });
     });
   }
+  scanImageVolumes(spec, base, images);
+}
+
+function imageValue(image: unknown): ImageValue {
+  if (isUnknownValue(image)) return { state: 'unknown' };
+  if (image === undefined || image === null) return { state: 'missing' };
+  if (typeof image !== 'string' || image.trim() === '') return { state: 'invalid', found: describe(image) };
+  return { state: 'known', reference: image };
+}
+
+/**
+ * Image volumes (`volumes[].image.reference`) are images the kubelet pulls and mounts, so a container
+ * can run what is inside: they are verified like container images. Volumes of other types are skipped;
+ * an unknown volume list is rechecked at update like every other unknown.
+ */
+function scanImageVolumes(spec: Record<string, unknown>, base: PropertyPath, images: ImageSite[]): void {
+  const volumes = spec.volumes;
+  if (!Array.isArray(volumes)) return;
+  volumes.forEach((v: unknown, i) => {
+    if (!isRecord(v) || v.image === undefined || v.image === null) return;
+    const name = typeof v.name === 'string' && v.name !== '' ? v.name : `#${i}`;
+    const path = [...base, 'volumes', i, 'image'];
+    if (!isRecord(v.image)) {
+      images.push({ container: name, kind: 'imageVolume', path, image: imageValue(v.image) });
+      return;
+    }
+    images.push({
+      container: name,
+      kind: 'imageVolume',
+      path: [...path, 'reference'],
+      image: imageValue(v.image.reference),
+    });
+  });
 }
 
 function scanAt(

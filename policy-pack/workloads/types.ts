@@ -1,7 +1,8 @@
 /** Where a value sits in a resource's properties: keys and array indexes from the root. */
 export type PropertyPath = (string | number)[];
 
-export type ContainerKind = 'container' | 'initContainer' | 'ephemeralContainer';
+/** `imageVolume`: an OCI image mounted as a pod volume (`volumes[].image.reference`, Kubernetes 1.31+). */
+export type ContainerKind = 'container' | 'initContainer' | 'ephemeralContainer' | 'imageVolume';
 
 /** What was found where an image reference should be. */
 export type ImageValue =
@@ -14,7 +15,7 @@ export type ImageValue =
 
 /** One container's image reference in a workload. */
 export interface ImageSite {
-  /** The container's name, or `#<index>` when it has none. */
+  /** The container's (or image volume's) name, or `#<index>` when it has none. */
   container: string;
   kind: ContainerKind;
   /** Path of the image field (`spec.template.spec.containers[0].image`). */

@@ -96,6 +96,25 @@ describe('workloads: every image reference in a resource', function () {
     );
   });
 
+  it('image volumes (volumes[].image.reference) are images too; other volumes are not', function () {
+    const spec = {
+      containers: [{ name: 'app', image: 'ghcr.io/acme/app:1' }],
+      volumes: [
+        { name: 'config', configMap: { name: 'cfg' } },
+        { name: 'tools', image: { reference: 'evil.example/tools:latest', pullPolicy: 'Always' } },
+        { name: 'later', image: { reference: UNKNOWN_WIRE_VALUE } },
+      ],
+    };
+    assert.deepEqual(
+      images(scanWorkload('kubernetes:apps/v1:Deployment', { spec: { template: { spec } } })),
+      [
+        'container:app:spec.template.spec.containers[0].image=ghcr.io/acme/app:1',
+        'imageVolume:tools:spec.template.spec.volumes[1].image.reference=evil.example/tools:latest',
+        'imageVolume:later:spec.template.spec.volumes[2].image.reference=unknown',
+      ],
+    );
+  });
+
   it('Cloud Run v1 service, v2 service, v2 job and worker pool', function () {
     const c = [{ name: 'web', image: 'us-docker.pkg.dev/p/r/web:1' }];
     assert.deepEqual(
