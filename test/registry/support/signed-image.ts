@@ -5,10 +5,13 @@ import {
   imageSubject,
   inTotoStatement,
   simpleSigningPayload,
+  type CosignAttestationInput,
+  type CosignSignatureInput,
 } from '../../../cli/oci/attach';
 import { buildImage, type OciImage } from '../../../cli/oci/image';
 import { IN_TOTO_PAYLOAD_TYPE } from '../../../cli/oci/media-types';
-import { createKeyPair, signDsseWithKey, signRawWithKey, type KeyPair } from '../../../cli/oci/sign-key';
+import { cosignAttestationLayer, cosignSignatureLayer } from '../../../cli/oci/publish';
+import { createKeyPair, keyBundleSigner, signDsseWithKey, type KeyPair } from '../../../cli/oci/sign-key';
 import { pushImage, type OciTarget } from '../../../cli/oci/target';
 import type { Descriptor } from '../../../policy-pack/registry/types';
 
@@ -49,10 +52,17 @@ export interface SignedImageOptions {
   key?: KeyPair;
 }
 
-async function dsseEnvelope(statement: Buffer, key: KeyPair): Promise<{ envelope: Buffer; bundle: Buffer }> {
+/** An in-toto statement signed by `key` (no Rekor): the cosign `.att` layer and the bundle JSON. */
+async function signedStatement(
+  statement: Buffer,
+  predicateType: string,
+  key: KeyPair,
+): Promise<{ layer: CosignAttestationInput; bundle: Buffer }> {
   const bundle = await signDsseWithKey(statement, IN_TOTO_PAYLOAD_TYPE, key);
-  const envelope = (bundle as { dsseEnvelope?: unknown }).dsseEnvelope;
-  return { envelope: Buffer.from(JSON.stringify(envelope)), bundle: Buffer.from(JSON.stringify(bundle)) };
+  return {
+    layer: cosignAttestationLayer(bundle, predicateType),
+    bundle: Buffer.from(JSON.stringify(bundle)),
+  };
 }
 
 export async function pushSignedImage(target: OciTarget, opts: SignedImageOptions): Promise<SignedImage> {
@@ -70,13 +80,15 @@ export async function pushSignedImage(target: OciTarget, opts: SignedImageOption
   };
   const sigCount = opts.cosignSignatures ?? 0;
   if (sigCount > 0) {
-    const sigs = Array.from({ length: sigCount }, (_, i) => {
+    const sigs: CosignSignatureInput[] = [];
+    for (let i = 0; i < sigCount; i++) {
+      // distinct payloads (trailing spaces) so that each layer is a distinct blob
       const payload = Buffer.concat([
         simpleSigningPayload(opts.name, descriptor.digest),
         Buffer.from(' '.repeat(i)),
       ]);
-      return { payload, signature: signRawWithKey(payload, key.privateKeyPem).toString('base64') };
-    });
+      sigs.push((await cosignSignatureLayer(keyBundleSigner(key), payload)).layer);
+    }
     result.signaturePayloads = sigs.map((s) => s.payload);
     await attachCosignSignatures(target, opts.repo, descriptor.digest, sigs);
   }
@@ -88,18 +100,17 @@ export async function pushSignedImage(target: OciTarget, opts: SignedImageOption
     });
   const attCount = opts.cosignAttestations ?? 0;
   if (attCount > 0) {
-    const atts = [];
+    const atts: CosignAttestationInput[] = [];
     for (let i = 0; i < attCount; i++) {
       const predicateType = PREDICATE_TYPES[i % PREDICATE_TYPES.length] ?? 'https://example/unknown';
-      const { envelope } = await dsseEnvelope(statement(predicateType), key);
-      atts.push({ envelope, predicateType });
+      atts.push((await signedStatement(statement(predicateType), predicateType, key)).layer);
     }
     result.attestationEnvelopes = atts.map((a) => a.envelope);
     await attachCosignAttestations(target, opts.repo, descriptor.digest, atts);
   }
   for (let i = 0; i < (opts.bundles ?? 0); i++) {
     const predicateType = PREDICATE_TYPES[i % PREDICATE_TYPES.length] ?? 'https://example/unknown';
-    const { bundle } = await dsseEnvelope(statement(predicateType), key);
+    const { bundle } = await signedStatement(statement(predicateType), predicateType, key);
     result.bundles.push(bundle);
     result.bundleReferrers.push(await attachBundleReferrer(target, opts.repo, descriptor, bundle));
   }
