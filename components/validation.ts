@@ -17,6 +17,17 @@ export class ArgsProblems {
     this.problems.push({ propertyPath, reason });
   }
 
+  /**
+   * Settings a component fixes for security (DESIGN.md convention 7): any value given for one of them, even
+   * one equal to the fixed value, is a problem naming it, so a stray argument cannot weaken the component.
+   */
+  rejectFixed(args: object, settings: readonly string[], fixedBy: string): void {
+    const given = args as Record<string, unknown>;
+    for (const setting of settings) {
+      if (given[setting] !== undefined) this.add(setting, `is fixed by ${fixedBy} and cannot be set`);
+    }
+  }
+
   get list(): readonly ArgsProblem[] {
     return this.problems;
   }

@@ -54,20 +54,20 @@ function cidrProblem(cidr: string): string | undefined {
 
 export function validateConfidentialClusterArgs(args: ConfidentialClusterArgs): ValidatedCluster {
   const problems = new ArgsProblems();
-  const raw = args as unknown as Record<string, unknown>;
-  for (const forbidden of [
-    'binaryAuthorization',
-    'workloadIdentityConfig',
-    'enableShieldedNodes',
-    'datapathProvider',
-    'privateClusterConfig',
-    'deletionProtection',
-    'removeDefaultNodePool',
-    'enableLegacyAbac',
-  ]) {
-    if (raw[forbidden] !== undefined)
-      problems.add(forbidden, 'is fixed by ConfidentialCluster (hardened default) and cannot be set');
-  }
+  problems.rejectFixed(
+    args,
+    [
+      'binaryAuthorization',
+      'workloadIdentityConfig',
+      'enableShieldedNodes',
+      'datapathProvider',
+      'privateClusterConfig',
+      'deletionProtection',
+      'removeDefaultNodePool',
+      'enableLegacyAbac',
+    ],
+    'ConfidentialCluster (hardened default)',
+  );
   if (!REGION.test(args.location))
     problems.add('location', `expected a region such as us-central1, found ${args.location}`);
   const masterIpv4CidrBlock = args.masterIpv4CidrBlock ?? '172.16.0.0/28';

@@ -55,28 +55,24 @@ export interface ValidatedNodePool {
 /** Checks every argument and returns the effective settings, or throws one InputPropertiesError listing all problems. */
 export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs): ValidatedNodePool {
   const problems = new ArgsProblems();
-  const raw = args as unknown as Record<string, unknown>;
   const technology = args.technology ?? 'TDX';
   const profile = TECHNOLOGY_PROFILES[technology];
   if (!profile) {
     problems.add('technology', `expected TDX or SEV_SNP, found ${String(technology)}`);
   }
   // A stray argument from a plain GKE node pool must not weaken the confidential guarantees.
-  for (const forbidden of [
-    'confidentialNodes',
-    'nodeConfig',
-    'shieldedInstanceConfig',
-    'workloadMetadataConfig',
-    'taints',
-    'imageType',
-  ]) {
-    if (raw[forbidden] !== undefined) {
-      problems.add(
-        forbidden,
-        'is fixed by ConfidentialNodePool (confidential nodes, shielded boot, GKE metadata server, COS_CONTAINERD, taint) and cannot be set',
-      );
-    }
-  }
+  problems.rejectFixed(
+    args,
+    [
+      'confidentialNodes',
+      'nodeConfig',
+      'shieldedInstanceConfig',
+      'workloadMetadataConfig',
+      'taints',
+      'imageType',
+    ],
+    'ConfidentialNodePool (confidential nodes, shielded boot, GKE metadata server, COS_CONTAINERD, taint)',
+  );
   const machineType = args.machineType ?? profile?.defaultMachineType ?? '';
   if (profile && !machineFitsTechnology(machineType, technology)) {
     problems.add(

@@ -114,18 +114,18 @@ export function kyvernoExcludedNamespaces(
 
 export function validateKyvernoArgs(args: KyvernoArgs): ValidatedKyverno {
   const problems = new ArgsProblems();
-  const raw = args as unknown as Record<string, unknown>;
-  for (const forbidden of [
-    'failurePolicy',
-    'replicas',
-    'validationFailureAction',
-    'failureAction',
-    'values',
-    'forceFailurePolicyIgnore',
-  ]) {
-    if (raw[forbidden] !== undefined)
-      problems.add(forbidden, 'is fixed by Kyverno (HA, failurePolicy Fail, Enforce) and cannot be set');
-  }
+  problems.rejectFixed(
+    args,
+    [
+      'failurePolicy',
+      'replicas',
+      'validationFailureAction',
+      'failureAction',
+      'values',
+      'forceFailurePolicyIgnore',
+    ],
+    'Kyverno (HA, failurePolicy Fail, Enforce)',
+  );
   checkImageDigests(problems, 'imageDigests', KYVERNO_IMAGES, args.imageDigests);
   if (!/^[\w][\w.-]{0,127}$/.test(args.readinessCheckerTag ?? '')) {
     problems.add('readinessCheckerTag', `expected an image tag, found ${String(args.readinessCheckerTag)}`);

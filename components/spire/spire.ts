@@ -92,14 +92,11 @@ const TRUST_DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/;
 
 export function validateSpireArgs(args: SpireArgs): ValidatedSpire {
   const problems = new ArgsProblems();
-  const raw = args as unknown as Record<string, unknown>;
-  for (const forbidden of ['values', 'nodeAttestor', 'tolerations', 'recommendations']) {
-    if (raw[forbidden] !== undefined)
-      problems.add(
-        forbidden,
-        'is fixed by Spire (hardened recommendations, PSAT attestation, confidential tolerations) and cannot be set',
-      );
-  }
+  problems.rejectFixed(
+    args,
+    ['values', 'nodeAttestor', 'tolerations', 'recommendations'],
+    'Spire (hardened recommendations, PSAT attestation, confidential tolerations)',
+  );
   if (!TRUST_DOMAIN.test(args.trustDomain ?? '')) {
     problems.add(
       'trustDomain',

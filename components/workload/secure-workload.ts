@@ -43,23 +43,20 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function validateSecureWorkloadArgs(name: string, args: SecureWorkloadArgs): ValidatedWorkload {
   const problems = new ArgsProblems();
-  const raw = args as unknown as Record<string, unknown>;
-  for (const forbidden of [
-    'securityContext',
-    'privileged',
-    'hostNetwork',
-    'hostPID',
-    'hostIPC',
-    'volumes',
-    'serviceAccountName',
-    'automountServiceAccountToken',
-  ]) {
-    if (raw[forbidden] !== undefined)
-      problems.add(
-        forbidden,
-        'is fixed by SecureWorkload (restricted Pod Security, own ServiceAccount) and cannot be set',
-      );
-  }
+  problems.rejectFixed(
+    args,
+    [
+      'securityContext',
+      'privileged',
+      'hostNetwork',
+      'hostPID',
+      'hostIPC',
+      'volumes',
+      'serviceAccountName',
+      'automountServiceAccountToken',
+    ],
+    'SecureWorkload (restricted Pod Security, own ServiceAccount)',
+  );
   if (!DNS1123_LABEL.test(name) || name.length > 53)
     problems.add('name', `expected a DNS-1123 label of at most 53 characters, found ${name}`);
   if (!DNS1123_LABEL.test(args.namespace ?? ''))
