@@ -7,11 +7,7 @@ import {
   kyvernoImageReferences,
   type KyvernoImage,
 } from '../../components/kyverno/kyverno';
-import {
-  SPIRE_IMAGE_REPOSITORIES,
-  SPIRE_IMAGES,
-  spireImageReferences,
-} from '../../components/spire/spire';
+import { SPIRE_IMAGE_REPOSITORIES, SPIRE_IMAGES, spireImageReferences } from '../../components/spire/spire';
 import { DIGEST_PINNED_IMAGE } from '../../components/validation';
 import { parseReference, repositoryName } from '../../policy-pack/registry/reference';
 import { trustPolicyFromPackConfig } from '../../stacks/trust-policy';
