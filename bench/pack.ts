@@ -12,6 +12,9 @@
  * registryRequests: HTTP requests that reached the registry during those calls, counted by a loopback
  * proxy the pack uses as the registry's mirror. requestsForOneImage is the same count for one image in
  * a fresh pack, so "100 images' worth" is 100 x that.
+ * protocolFloorSeconds: the engine-order pass again on a fresh pack, with resources no policy inspects:
+ * the cost of the harness (a Node gRPC client, far dearer per call than the Go engine) and of
+ * @pulumi/policy's server, which `seconds` contains whatever the policies do.
  * The last line printed is one JSON object.
  * Diagnosis: BENCH_PROFILE_DIR=dir writes the measured packs' V8 CPU profiles there; BENCH_TRACE=1 logs
  * each registry request with a millisecond clock to stderr; BENCH_IMAGES/BENCH_RESOURCES shrink a run.
@@ -20,7 +23,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startAnalyzer, type AnalyzerSession } from '../cli/analyzer';
+import { startAnalyzer, type AnalyzerSession, type ResourceInput } from '../cli/analyzer';
 import { buildPackConfig, type PackConfig } from '../policy-pack/config';
 import type { TrustPolicy } from '../policy-pack/supply-chain/types';
 import {
@@ -151,6 +154,19 @@ function workload(
   };
 }
 
+/**
+ * A resource every policy of the pack looks at and lets through without work (no workload, no GKE
+ * type): Remediate+Analyze of these in engine order is the floor the harness and @pulumi/policy's gRPC
+ * server set, whatever the policies do.
+ */
+function inertResource(i: number): ResourceInput {
+  return {
+    type: 'random:index/randomString:RandomString',
+    name: `inert-${i}`,
+    properties: { length: 16, special: false },
+  };
+}
+
 /** CPU seconds (user + system) a process has used: a load-independent cost next to wall time. */
 function cpuSeconds(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -192,6 +208,7 @@ async function pass(
   proxy: { count: () => number },
   inFlight: number,
   engineOrder: boolean,
+  resourceAt: (i: number, image: string) => ResourceInput = workload,
 ): Promise<PassResult> {
   const { analyzer } = await timedStart(profileArgs());
   analyzers.push(analyzer);
@@ -209,7 +226,7 @@ async function pass(
       while (next < RESOURCES) {
         const i = next++;
         // Encoded once per resource: the engine marshals in Go, at a cost that is not the pack's.
-        const resource = analyzer.prepare(workload(i, refs[i % refs.length]!));
+        const resource = analyzer.prepare(resourceAt(i, refs[i % refs.length]!));
         if (engineOrder) {
           const rem = await analyzer.remediate(resource);
           violations += rem.remediations.length;
@@ -275,10 +292,12 @@ async function main(): Promise<void> {
 
     const engineOrder = await pass(analyzers, config, refs, proxy, 1, true);
     const concurrent = await pass(analyzers, config, refs, proxy, CONCURRENT_IN_FLIGHT, false);
+    // The same calls for resources no policy of the pack inspects: what the protocol itself costs here.
+    const floor = await pass(analyzers, config, refs, proxy, 1, true, inertResource);
     const { seconds, firstPassSeconds, packCpuSeconds, clientCpuSeconds, registryRequests } = engineOrder;
     const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
     process.stderr.write(
-      `bench:pack: cold starts ${starts.map((m) => Math.round(m)).join(', ')} ms; ${RESOURCES} resources over ${refs.length} images in ${seconds.toFixed(2)} s in engine order, ${concurrent.seconds.toFixed(2)} s with ${CONCURRENT_IN_FLIGHT} in flight (first ${refs.length} in ${firstPassSeconds.toFixed(2)} s; pack CPU ${packCpuSeconds.toFixed(2)} s; harness CPU ${clientCpuSeconds.toFixed(2)} s; load average ${load}); ${registryRequests} registry requests (${requestsForOneImage} for one image)\n`,
+      `bench:pack: cold starts ${starts.map((m) => Math.round(m)).join(', ')} ms; ${RESOURCES} resources over ${refs.length} images in ${seconds.toFixed(2)} s in engine order, ${concurrent.seconds.toFixed(2)} s with ${CONCURRENT_IN_FLIGHT} in flight (first ${refs.length} in ${firstPassSeconds.toFixed(2)} s; pack CPU ${packCpuSeconds.toFixed(2)} s; harness CPU ${clientCpuSeconds.toFixed(2)} s; load average ${load}); protocol floor ${floor.seconds.toFixed(2)} s; ${registryRequests} registry requests (${requestsForOneImage} for one image)\n`,
     );
     console.log(
       JSON.stringify({
@@ -292,6 +311,7 @@ async function main(): Promise<void> {
         packCpuSeconds: Number(packCpuSeconds.toFixed(2)),
         harnessCpuSeconds: Number(clientCpuSeconds.toFixed(2)),
         secondsConcurrent: Number(concurrent.seconds.toFixed(3)),
+        protocolFloorSeconds: Number(floor.seconds.toFixed(3)),
       }),
     );
   } finally {
