@@ -51,17 +51,32 @@ export const gkeConfidentialNodesConfigSchema: PolicyConfigSchema = {
 const NODE_POOL = 'gcp:container/nodePool:NodePool';
 const CLUSTER = 'gcp:container/cluster:Cluster';
 
-/** Every requirement on one nodeConfig; each unmet one is its own diagnostic. */
-function checkNodeConfig(check: SettingsChecker, nodeConfig: unknown, cfg: GkeConfidentialNodesConfig): void {
-  const allowed = cfg.allowedTypes;
-  check.require(nodeConfig, ['confidentialNodes', 'enabled'], 'confidential nodes', 'true', isTrue);
-  const typeOk = check.require(
-    nodeConfig,
-    ['confidentialNodes', 'confidentialInstanceType'],
+/** The confidential instance type at `path` under `container` is set explicitly and allowed by config. */
+function requireAllowedType(
+  check: SettingsChecker,
+  container: unknown,
+  path: string[],
+  allowed: readonly ConfidentialInstanceType[],
+): boolean {
+  return check.require(
+    container,
+    path,
     'confidential instance type',
     `one of ${allowed.join(', ')}, set explicitly`,
     (v) => typeof v === 'string' && allowed.includes(v.toUpperCase() as ConfidentialInstanceType),
     { code: 'CONFIDENTIAL_TYPE_NOT_ALLOWED' },
+  );
+}
+
+/** Every requirement on one nodeConfig; each unmet one is its own diagnostic. */
+function checkNodeConfig(check: SettingsChecker, nodeConfig: unknown, cfg: GkeConfidentialNodesConfig): void {
+  const allowed = cfg.allowedTypes;
+  check.require(nodeConfig, ['confidentialNodes', 'enabled'], 'confidential nodes', 'true', isTrue);
+  const typeOk = requireAllowedType(
+    check,
+    nodeConfig,
+    ['confidentialNodes', 'confidentialInstanceType'],
+    allowed,
   );
   const type = valueAt(nodeConfig, ['confidentialNodes', 'confidentialInstanceType']);
   if (typeOk && !type.unknown && typeof type.value === 'string') {
@@ -144,30 +159,22 @@ export function createGkeConfidentialNodesPolicy(): ResourceValidationPolicy {
           // Autopilot has no node pools to configure: confidential nodes are a cluster setting.
           const check = new SettingsChecker(reportViolation, resource, ['confidentialNodes']);
           check.require(p.confidentialNodes, ['enabled'], 'confidential nodes', 'true', isTrue);
-          check.require(
+          requireAllowedType(
+            check,
             p.confidentialNodes,
             ['confidentialInstanceType'],
-            'confidential instance type',
-            `one of ${cfg.config.allowedTypes.join(', ')}, set explicitly`,
-            (v) =>
-              typeof v === 'string' &&
-              cfg.config.allowedTypes.includes(v.toUpperCase() as ConfidentialInstanceType),
-            { code: 'CONFIDENTIAL_TYPE_NOT_ALLOWED' },
+            cfg.config.allowedTypes,
           );
           return;
         }
         if (p.confidentialNodes !== undefined) {
           // A cluster-wide setting must not name a technology the pools may not use.
           const check = new SettingsChecker(reportViolation, resource, ['confidentialNodes']);
-          check.require(
+          requireAllowedType(
+            check,
             p.confidentialNodes,
             ['confidentialInstanceType'],
-            'confidential instance type',
-            `one of ${cfg.config.allowedTypes.join(', ')}, set explicitly`,
-            (v) =>
-              typeof v === 'string' &&
-              cfg.config.allowedTypes.includes(v.toUpperCase() as ConfidentialInstanceType),
-            { code: 'CONFIDENTIAL_TYPE_NOT_ALLOWED' },
+            cfg.config.allowedTypes,
           );
         }
         // The default pool is built from nodeConfig; it only escapes the rules when it is removed.
