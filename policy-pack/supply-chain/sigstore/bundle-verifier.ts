@@ -4,6 +4,7 @@ import { toSignedEntity, Verifier, type SignedEntity, type TrustMaterial } from 
 import { createHash, createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { certificateIdentity, describeIdentity } from './certificate-identity';
 import { submittedEnvelopeOf } from './cosign-legacy';
+import { DecodedCertificate } from './decoded-certificate';
 import { assertCertificateStructure } from './certificate-structure';
 import { SignatureError } from './errors';
 import { matchKeylessSigner } from './identity-match';
@@ -216,6 +217,13 @@ function toEntity(bundle: Bundle, options: VerifyOptions): SignedEntity {
     entity = toSignedEntity(bundle, options.artifact);
   } catch (e) {
     throw toSignatureError(e, 'bundle content');
+  }
+  if (entity.key.$case === 'certificate') {
+    // chain building compares and re-checks the leaf several times: decode it once
+    entity = {
+      ...entity,
+      key: { ...entity.key, certificate: DecodedCertificate.of(entity.key.certificate) },
+    };
   }
   if (bundle.content.$case === 'dsseEnvelope') {
     assertSingleSignature(bundle.content.dsseEnvelope);

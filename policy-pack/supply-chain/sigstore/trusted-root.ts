@@ -1,5 +1,6 @@
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
+import { withDecodedCertificates } from './decoded-certificate';
 import { SignatureError } from './errors';
 import type { TrustedRootMaterial } from './index';
 // The embedded copy ships inside the pack (resolveJsonModule copies it to dist/) so verification works offline.
@@ -62,9 +63,11 @@ function load(json: unknown, source: string): LoadedTrustedRoot {
   }
   let material: TrustMaterial;
   try {
-    material = toTrustMaterial(root, () => {
-      throw new SignatureError('KEY_MISMATCH', 'no public key configured for this verification');
-    });
+    material = withDecodedCertificates(
+      toTrustMaterial(root, () => {
+        throw new SignatureError('KEY_MISMATCH', 'no public key configured for this verification');
+      }),
+    );
   } catch (e) {
     throw invalid(source, `its keys or certificates do not parse: ${describe(e)}`, e);
   }
