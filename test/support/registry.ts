@@ -93,6 +93,9 @@ function registryConfig(
     '  accesslog:',
     '    disabled: true',
     'storage:',
+    // as in the config Debian's package ships (/etc/docker/registry/config.yml)
+    '  cache:',
+    '    blobdescriptor: inmemory',
     '  filesystem:',
     `    rootdirectory: ${storageDir}`,
     '  delete:',
