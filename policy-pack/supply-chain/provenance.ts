@@ -1,4 +1,4 @@
-import { anchoredRegExp } from './anchored-regexp';
+import { anchoredSource, matchesAnchored } from './anchored-regexp';
 import type { ImageRule } from './types';
 
 /**
@@ -114,9 +114,9 @@ export function provenanceConstraintProblem(
   }
   if (
     constraints.builderIdRegExp !== undefined &&
-    !anchoredRegExp(constraints.builderIdRegExp).test(provenance.builderId)
+    !matchesAnchored(constraints.builderIdRegExp, provenance.builderId)
   ) {
-    return `builder ${provenance.builderId} does not match ^(?:${constraints.builderIdRegExp})$`;
+    return `builder ${provenance.builderId} does not match ${anchoredSource(constraints.builderIdRegExp)}`;
   }
   if (constraints.sourceRepository !== undefined) {
     const want = normaliseRepositoryUri(constraints.sourceRepository);

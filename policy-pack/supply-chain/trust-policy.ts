@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseReference, repositoryName } from '../registry/reference';
-import { anchoredRegExp } from './anchored-regexp';
+import { anchoredPatternProblem } from './anchored-regexp';
 import { keyFingerprints } from './key-hints';
 import { PolicyError, type PolicyProblem } from './policy-error';
 import { compileRepositoryGlobs, type RepositoryMatcher } from './repository-glob';
@@ -157,13 +157,26 @@ function resolveKey(
   return { publicKeyPem: pem, requireTransparencyLog: spec.requireTransparencyLog ?? true };
 }
 
-function checkRegExp(pattern: string | undefined, at: string, problems: PolicyProblem[]): void {
+/**
+ * Policy patterns are RE2 (the dialect Kyverno/cosign apply to the same policy at admission), anchored;
+ * a pattern RE2 cannot compile (lookarounds, backreferences, possessive or atomic groups, `\u0041`...)
+ * is a load error rather than a pattern that would behave differently, or not at all, at admission.
+ */
+function checkRegExp(
+  pattern: string | undefined,
+  at: string,
+  owner: string,
+  problems: PolicyProblem[],
+): void {
   if (pattern === undefined) return;
-  try {
-    anchoredRegExp(pattern);
-  } catch (e) {
-    problems.push({ code: 'POLICY_BAD_REGEXP', path: at, message: (e as Error).message });
-  }
+  const reason = anchoredPatternProblem(pattern);
+  if (reason === undefined) return;
+  const field = at.slice(at.lastIndexOf('/') + 1);
+  problems.push({
+    code: 'POLICY_BAD_REGEXP',
+    path: at,
+    message: `${field} of ${owner} is /${pattern}/, which is not an RE2 regular expression (${reason}); patterns use RE2 syntax (as Go, cosign and Kyverno do), anchored`,
+  });
 }
 
 /** Midnight UTC of a calendar date, or undefined when the date does not exist (2026-02-30, 2026-13-01). */
@@ -283,7 +296,12 @@ function checkRuleReferences(
         message: `threshold ${r.threshold} can never be met by ${independent(r.rebuilders)} rebuilder(s) with distinct keys or identities`,
       });
     }
-    checkRegExp(rule.provenance?.builderIdRegExp, `/images/${i}/provenance/builderIdRegExp`, problems);
+    checkRegExp(
+      rule.provenance?.builderIdRegExp,
+      `/images/${i}/provenance/builderIdRegExp`,
+      `rule "${rule.name ?? `images[${i}]`}"`,
+      problems,
+    );
   });
 }
 
@@ -338,8 +356,8 @@ export function parseTrustPolicy(input: string | object, opts: ParseTrustPolicyO
   for (const [name, spec] of Object.entries(policy.signers)) {
     if (spec.keyless !== undefined) {
       const k = spec.keyless;
-      checkRegExp(k.issuerRegExp, `/signers/${name}/keyless/issuerRegExp`, problems);
-      checkRegExp(k.subjectRegExp, `/signers/${name}/keyless/subjectRegExp`, problems);
+      checkRegExp(k.issuerRegExp, `/signers/${name}/keyless/issuerRegExp`, `signer "${name}"`, problems);
+      checkRegExp(k.subjectRegExp, `/signers/${name}/keyless/subjectRegExp`, `signer "${name}"`, problems);
       resolvedSigners[name] = { name, keyless: k };
     } else if (spec.key !== undefined) {
       const key = resolveKey(name, spec.key, opts.baseDir, problems);

@@ -1,3 +1,4 @@
+import { anchoredSource, matchesAnchored } from '../anchored-regexp';
 import type { KeylessSigner } from '../types';
 import type { CertificateIdentity } from './certificate-identity';
 
@@ -9,10 +10,11 @@ const EMAIL = /^[^\s:/@]+@[^\s:/@]+$/;
 /**
  * Match a verified certificate identity against one keyless signer.
  *
- * - Patterns are always anchored (`^(?:...)$`), so `acme/.*` can never match `evil.com/acme/x`.
+ * - Patterns are RE2 and always anchored (`^(?:...)$`, see anchored-regexp.ts), so `acme/.*` can never
+ *   match `evil.com/acme/x`, and matching is linear in the (attacker-chosen) subject.
  * - The SAN kind matters: an expectation written as an email address only matches an rfc822Name SAN and
  *   anything else only matches a URI SAN. A `subjectRegExp` is a URI expectation when its source names a
- *   scheme (contains `:`), an email expectation otherwise: `.+@acme\.com` must not accept the URI SAN
+ *   scheme (a literal `:`), an email expectation otherwise: `.+@acme\.com` must not accept the URI SAN
  *   `https://evil.example/x@acme.com`.
  * - Claims are exact matches on Fulcio extensions; an absent extension never satisfies a claim.
  */
@@ -24,7 +26,7 @@ export function matchKeylessSigner(
     id.issuer !== undefined &&
     (signer.issuer !== undefined
       ? id.issuer === signer.issuer
-      : signer.issuerRegExp !== undefined && anchored(signer.issuerRegExp).test(id.issuer));
+      : signer.issuerRegExp !== undefined && matchesAnchored(signer.issuerRegExp, id.issuer));
   if (!issuerOk) {
     return {
       field: 'issuer',
@@ -56,12 +58,12 @@ function matchSubject(signer: KeylessSigner, id: CertificateIdentity): IdentityM
     return { field: 'subject', expected: `${wantsEmail ? 'email' : 'uri'}:${signer.subject}`, found };
   }
   if (signer.subjectRegExp !== undefined) {
-    const wantsUri = signer.subjectRegExp.includes(':');
+    const wantsUri = namesScheme(signer.subjectRegExp);
     const san = wantsUri ? id.uri : id.email;
-    if (san !== undefined && anchored(signer.subjectRegExp).test(san)) return undefined;
+    if (san !== undefined && matchesAnchored(signer.subjectRegExp, san)) return undefined;
     return {
       field: 'subject',
-      expected: `${wantsUri ? 'uri' : 'email'} matching /^(?:${signer.subjectRegExp})$/`,
+      expected: `${wantsUri ? 'uri' : 'email'} matching /${anchoredSource(signer.subjectRegExp)}/`,
       found,
     };
   }
@@ -69,18 +71,18 @@ function matchSubject(signer: KeylessSigner, id: CertificateIdentity): IdentityM
   return { field: 'subject', expected: 'a subject or subjectRegExp in the signer', found };
 }
 
-const compiled = new Map<string, RegExp>();
+/**
+ * RE2 syntax that contains a colon without matching one: group openers with flags, `(?:` `(?i:` `(?is-m:`,
+ * and POSIX classes, `[:alpha:]` `[:^space:]`, each unless its first character is escaped (`\(?:` is an
+ * optional literal `(` then a literal `:`).
+ */
+const SYNTAX_COLONS = /(?<!\\)((?:\\\\)*)(?:\(\?[A-Za-z-]*:|\[:\^?[a-z]+:\])/g;
 
-/** Compile once; an invalid pattern compiles to a RegExp that matches nothing (fail closed). */
-export function anchored(source: string): RegExp {
-  let re = compiled.get(source);
-  if (!re) {
-    try {
-      re = new RegExp(`^(?:${source})$`);
-    } catch {
-      re = /(?!)/;
-    }
-    compiled.set(source, re);
-  }
-  return re;
+/**
+ * Whether a subject pattern names a URI scheme, i.e. holds a literal colon. RE2's own colons do not
+ * count: `(?i:.+@acme\.com)` is an email expectation and must not be tried against the URI SAN
+ * `https://evil.example/x@acme.com`.
+ */
+export function namesScheme(pattern: string): boolean {
+  return pattern.replace(SYNTAX_COLONS, '$1').includes(':');
 }
