@@ -35,30 +35,69 @@ function looksLikeHost(component: string): boolean {
   );
 }
 
-function validHost(host: string): boolean {
+/** `host` split into name and port, or undefined when it is not a valid `name[:port]` / `[v6][:port]`. */
+function splitHost(host: string): { name: string; port: string | undefined } | undefined {
   let name = host;
   let port: string | undefined;
   if (host.startsWith('[')) {
     const end = host.indexOf(']');
-    if (end < 0) return false;
+    if (end < 0) return undefined;
     name = host.slice(0, end + 1);
     const rest = host.slice(end + 1);
     if (rest !== '') {
-      if (!rest.startsWith(':')) return false;
+      if (!rest.startsWith(':')) return undefined;
       port = rest.slice(1);
     }
-    if (!IPV6_HOST.test(name)) return false;
+    if (!IPV6_HOST.test(name)) return undefined;
   } else {
     const colon = host.lastIndexOf(':');
     if (colon >= 0) {
       name = host.slice(0, colon);
       port = host.slice(colon + 1);
     }
-    if (name === '' || !name.split('.').every((l) => HOST_LABEL.test(l))) return false;
+    if (name === '' || !name.split('.').every((l) => HOST_LABEL.test(l))) return undefined;
   }
-  if (port !== undefined && !/^[0-9]{1,5}$/.test(port)) return false;
-  if (port !== undefined && Number(port) > 65535) return false;
-  return true;
+  if (port !== undefined && !/^[0-9]{1,5}$/.test(port)) return undefined;
+  if (port !== undefined && Number(port) > 65535) return undefined;
+  return { name, port };
+}
+
+/**
+ * The registry's identity: the `host[:port]` the client actually contacts, spelled one way, so that
+ * trust-policy globs, exemptions and allowed-registries prefixes cannot be sidestepped by another
+ * spelling of the same endpoint.
+ *
+ * - The host goes through the WHATWG URL host parser (what Node's http client resolves): case folded,
+ *   IPv4 in dotted-decimal (`127.1`, `0x7f.0.0.1` -> `127.0.0.1`), IPv6 compressed (`[2001:DB8:0::1]` ->
+ *   `[2001:db8::1]`). A host that parser refuses (`foo.1`: a name ending in a number that is no IPv4) is
+ *   rejected rather than guessed at.
+ * - The port is dropped when it is the default port of the scheme the client uses for that host: 443 for
+ *   registries reached over HTTPS (`ghcr.io:443` is `ghcr.io`), 80 for loopback hosts, which the client
+ *   reaches over plain HTTP (`localhost:443` stays `localhost:443`: under HTTP it is another port, hence
+ *   another endpoint, and dropping it would send the fetch elsewhere).
+ * - Non-loopback hosts listed with `--insecure-registry host:443` are reached over plain HTTP on 443; the
+ *   reference parser has no access to that setting, so such a reference now names `host` and is fetched
+ *   from https://host (a TLS error, so a violation: fail closed, never a different image judged as trusted).
+ * - Trailing-dot names (`ghcr.io.`) are rejected by the label grammar before this runs.
+ */
+function canonicalHost(host: string): string | undefined {
+  const split = splitHost(host);
+  if (!split) return undefined;
+  let hostname: string;
+  try {
+    const url = new URL(`https://${split.name}/`);
+    // The name must be all host: no userinfo, port or path sneaked in through the URL parser.
+    if (url.username !== '' || url.password !== '' || url.port !== '' || url.pathname !== '/')
+      return undefined;
+    hostname = url.hostname;
+  } catch {
+    return undefined;
+  }
+  if (hostname === '') return undefined;
+  if (split.port === undefined) return hostname;
+  const port = Number(split.port);
+  const defaultPort = isLoopbackHost(hostname) ? 80 : 443;
+  return port === defaultPort ? hostname : `${hostname}:${port}`;
 }
 
 export function parseReference(ref: string): ImageReference {
@@ -89,11 +128,13 @@ export function parseReference(ref: string): ImageReference {
   let registry = DOCKER_HUB;
   let repository = rest;
   if (slash >= 0 && looksLikeHost(rest.slice(0, slash))) {
-    registry = rest.slice(0, slash);
+    const host = rest.slice(0, slash);
     repository = rest.slice(slash + 1);
-    if (!validHost(registry)) throw invalid(ref, `registry host "${registry}" is not valid`);
-    // DNS names are case-insensitive: GHCR.IO is ghcr.io, and Docker.io is Docker Hub (library/ added).
-    registry = registry.toLowerCase();
+    // DNS names are case-insensitive: GHCR.IO is ghcr.io, and Docker.io is Docker Hub (library/ added);
+    // ghcr.io:443 is ghcr.io (see canonicalHost).
+    const canonical = canonicalHost(host);
+    if (canonical === undefined) throw invalid(ref, `registry host "${host.slice(0, 260)}" is not valid`);
+    registry = canonical;
   }
   if (DOCKER_HUB_ALIASES.has(registry)) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;

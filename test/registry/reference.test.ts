@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import {
   formatReference,
   isLoopbackHost,
@@ -6,6 +7,8 @@ import {
   repositoryName,
 } from '../../policy-pack/registry/reference';
 import { RegistryError } from '../../policy-pack/registry/errors';
+import { underPrefix } from '../../policy-pack/policies/allowed-registries';
+import { parseTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -24,7 +27,7 @@ describe('registry/reference: Docker normalisation', () => {
     ['[::1]:5000/app', '[::1]:5000/app:latest'],
     [`nginx@${DIGEST}`, `docker.io/library/nginx@${DIGEST}`],
     [`gcr.io/p/app:v2@${DIGEST}`, `gcr.io/p/app:v2@${DIGEST}`],
-    ['registry.example.com:443/a/b/c:tag_1.2-x', 'registry.example.com:443/a/b/c:tag_1.2-x'],
+    ['registry.example.com:443/a/b/c:tag_1.2-x', 'registry.example.com/a/b/c:tag_1.2-x'],
     ['foo__bar/a.b-c', 'docker.io/foo__bar/a.b-c:latest'],
     // Host names are case-insensitive (the same registry answers): a rule, exemption or allowed prefix
     // for docker.io/library or ghcr.io must not be sidestepped by writing the host in capitals.
@@ -91,4 +94,126 @@ describe('registry/reference: Docker normalisation', () => {
     ])
       assert.ok(!isLoopbackHost(h), h);
   });
+});
+
+/**
+ * Another spelling of the same endpoint must be judged exactly like the canonical one: matched by the
+ * same trust-policy rule, the same exemption and the same allowed-registries prefix (the functions the
+ * policies call), or refused outright. Under `unmatchedImages: allow`, a spelling that escaped the rules
+ * would be an unverified image let through.
+ */
+describe('registry/reference: one identity per registry endpoint', () => {
+  const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const policy = parseTrustPolicy(
+    {
+      apiVersion: 'trustops.dev/v1alpha1',
+      kind: 'TrustPolicy',
+      unmatchedImages: 'allow',
+      signers: { ops: { key: { publicKey: publicKey.export({ type: 'spki', format: 'pem' }).toString() } } },
+      images: [
+        { match: ['ghcr.io/acme/**'], signature: { signers: ['ops'] } },
+        { match: ['[2001:db8::1]/acme/**'], signature: { signers: ['ops'] } },
+        { match: ['127.0.0.1:5000/acme/**'], signature: { signers: ['ops'] } },
+      ],
+      exemptions: [
+        {
+          image: `ghcr.io:443/acme/legacy@${DIGEST}`,
+          reason: 'vendor',
+          ticket: 'SEC-1',
+          expires: '2999-12-31',
+        },
+      ],
+    },
+    { baseDir: '.' },
+  );
+  const repo = (image: string): string => repositoryName(parseReference(image));
+  const judged = (image: string) => ({
+    repository: repo(image),
+    rule: policy.ruleFor(repo(image))?.name,
+    allowedUnderGhcrAcme: underPrefix(repo(image), 'ghcr.io/acme'),
+  });
+
+  const sameAs: [string, string][] = [
+    ['ghcr.io:443/acme/app:v1', 'ghcr.io/acme/app:v1'],
+    ['GHCR.IO:443/acme/app:v1', 'ghcr.io/acme/app:v1'],
+    ['ghcr.io:0443/acme/app:v1', 'ghcr.io/acme/app:v1'],
+    [`Ghcr.Io:443/acme/app@${DIGEST}`, `ghcr.io/acme/app@${DIGEST}`],
+    ['[2001:DB8:0:0::1]:443/acme/app', '[2001:db8::1]/acme/app'],
+    ['[2001:db8::1]/acme/app', '[2001:db8::1]/acme/app'],
+    // Loopback registries are reached over plain HTTP, whose default port is 80.
+    ['127.1:5000/acme/app', '127.0.0.1:5000/acme/app'],
+    ['localhost:80/acme/app', 'localhost/acme/app'],
+    ['[::1]:80/acme/app', '[::1]/acme/app'],
+    // Docker Hub spellings, with the HTTPS port too.
+    ['docker.io:443/nginx', 'nginx'],
+    ['index.docker.io:443/library/nginx', 'nginx'],
+    ['Docker.io/nginx', 'nginx'],
+    ['registry-1.docker.io/library/nginx', 'nginx'],
+  ];
+  for (const [spelling, canonical] of sameAs) {
+    it(`${spelling} is judged like ${canonical}`, () => {
+      assert.equal(formatReference(parseReference(spelling)), formatReference(parseReference(canonical)));
+      assert.deepEqual(judged(spelling), judged(canonical));
+    });
+  }
+
+  it('ghcr.io:443 falls under the ghcr.io rule, prefix and exemption (it escaped them before)', () => {
+    assert.equal(judged('ghcr.io:443/acme/app').rule, judged('ghcr.io/acme/app').rule);
+    assert.notEqual(judged('ghcr.io:443/acme/app').rule, undefined);
+    assert.equal(judged('ghcr.io:443/acme/app').allowedUnderGhcrAcme, true);
+    assert.equal(judged('[2001:db8::1]:443/acme/app').rule, judged('[2001:db8::1]/acme/app').rule);
+    assert.notEqual(judged('[2001:db8::1]:443/acme/app').rule, undefined);
+    assert.equal(judged('127.1:5000/acme/app').rule, judged('127.0.0.1:5000/acme/app').rule);
+    assert.notEqual(judged('127.1:5000/acme/app').rule, undefined);
+    // The exemption was written with :443; the image without it (and the other way round).
+    const now = new Date('2026-01-01T00:00:00Z');
+    assert.ok(policy.exemptionFor(repo('ghcr.io/acme/legacy'), DIGEST, now));
+    assert.ok(policy.exemptionFor(repo('GHCR.io:443/acme/legacy'), DIGEST, now));
+  });
+
+  const differentEndpoint: [string, string][] = [
+    // Other ports are other registries.
+    ['ghcr.io:8443/acme/app', 'ghcr.io/acme/app'],
+    ['ghcr.io:80/acme/app', 'ghcr.io/acme/app'],
+    // Loopback over plain HTTP: 443 is not the default port, so it is another endpoint.
+    ['localhost:443/acme/app', 'localhost/acme/app'],
+    ['[::1]:443/acme/app', '[::1]/acme/app'],
+    // Different names resolve through different paths (hosts file, DNS): left distinct.
+    ['localhost:5000/acme/app', '127.0.0.1:5000/acme/app'],
+    ['ghcr.io.evil.com/acme/app', 'ghcr.io/acme/app'],
+  ];
+  for (const [spelling, other] of differentEndpoint) {
+    it(`${spelling} stays distinct from ${other} and does not fall under its rule or prefix`, () => {
+      assert.notEqual(repo(spelling), repo(other));
+      if (repo(other).startsWith('ghcr.io/acme/')) {
+        assert.equal(policy.ruleFor(repo(spelling)), undefined);
+        assert.equal(underPrefix(repo(spelling), 'ghcr.io/acme'), false);
+      }
+    });
+  }
+
+  const refused = [
+    // A trailing-dot FQDN names the same host in DNS, but the cluster's runtime and the pack might not
+    // agree on it: refused, so the image is blocked rather than judged under another identity.
+    'ghcr.io./acme/app',
+    'ghcr.io.:443/acme/app',
+    'GHCR.IO./acme/app',
+    // A name ending in a number that is no IPv4 address: the URL parser the client uses refuses it.
+    'foo.1/acme/app',
+    '1.2.3.4.5/acme/app',
+    'ghcr.io:/acme/app',
+    'ghcr.io:443:443/acme/app',
+    '[2001:db8::1/acme/app',
+    '[2001:db8::1]443/acme/app',
+    '[2001:db8::g]/acme/app',
+    '[::1]:99999/acme/app',
+  ];
+  for (const r of refused) {
+    it(`refuses ${r} with INVALID_REFERENCE`, () => {
+      assert.throws(
+        () => parseReference(r),
+        (e: unknown) => e instanceof RegistryError && e.code === 'INVALID_REFERENCE',
+      );
+    });
+  }
 });
