@@ -243,6 +243,29 @@ images: [{ match: ["x/**"], signature: { signers: [k] } }]
       ]);
     });
 
+    it('regexps are RE2: JS-only constructs are POLICY_BAD_REGEXP at the field, RE2-only syntax loads', function () {
+      for (const jsOnly of ['(?=v)', '(?<=tags/)', '(v)\\1']) {
+        const yaml = ISSUE_EXAMPLE.replace('@refs/tags/v.+$', `@refs/tags/${jsOnly}.+$`);
+        let error: unknown;
+        try {
+          parseTrustPolicy(yaml, { baseDir: dir });
+        } catch (e) {
+          error = e;
+        }
+        assert.ok(error instanceof PolicyError, jsOnly);
+        assert.deepEqual(
+          error.problems.map((p) => [p.code, p.path]),
+          [['POLICY_BAD_REGEXP', '/signers/release/keyless/subjectRegExp']],
+          jsOnly,
+        );
+      }
+      const re2Only = ISSUE_EXAMPLE.replace('subjectRegExp: ^https', 'subjectRegExp: (?i)^https');
+      assert.equal(
+        parseTrustPolicy(re2Only, { baseDir: dir }).resolvedSigners.release?.keyless?.subjectRegExp,
+        '(?i)^https://github\\.com/acme/[^/]+/\\.github/workflows/release\\.yml@refs/tags/v.+$',
+      );
+    });
+
     it('a rebuilder listed twice is rejected (uniqueItems), so it cannot make up a threshold', function () {
       const yaml = ISSUE_EXAMPLE.replace(
         'rebuilders: [rebuilder-a, rebuilder-b]',

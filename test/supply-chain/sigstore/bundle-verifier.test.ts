@@ -148,6 +148,26 @@ describe('sigstore bundle verifier (@sigstore/mock fixtures)', function () {
       );
     });
 
+    it('identity confusion: RE2 group syntax ((?i:...), (?:...)) does not turn an email pattern into a URI one', async () => {
+      // The colon in `(?i:` is RE2 syntax, not a scheme: the pattern stays an email expectation, so the
+      // URI SAN that ends in an acme.com address is still refused.
+      const uriWithEmail = await f.mock.signBlob(ARTIFACT, {
+        issuer: EMAIL_ISSUER,
+        uri: `https://evil.example/x/${EMAIL}`,
+      });
+      const v = f.verifier([
+        { name: 'acme-any-case', keyless: { issuer: EMAIL_ISSUER, subjectRegExp: '(?i:.+@ACME\\.COM)' } },
+        { name: 'acme-group', keyless: { issuer: EMAIL_ISSUER, subjectRegExp: '(?:.+)@acme\\.com' } },
+      ]);
+      for (const name of ['acme-any-case', 'acme-group']) {
+        assert.equal(v.verify(f.emailBlob, { artifact: ARTIFACT, allowedSigners: [name] }).signer, name);
+        assertSignatureError(
+          () => v.verify(uriWithEmail, { artifact: ARTIFACT, allowedSigners: [name] }),
+          'IDENTITY_MISMATCH',
+        );
+      }
+    });
+
     it('Fulcio claims must match exactly; an absent claim never matches', () => {
       const base = { issuer: RELEASE_ISSUER, subject: RELEASE_URI };
       const v = f.verifier([
