@@ -45,7 +45,7 @@ describe('analyzer harness: the pack over pulumirpc.Analyzer', function () {
     assert.match(await analyzer.pluginVersion(), /^\d+\.\d+\.\d+/);
   });
 
-  it('Configure refuses what the engine refuses: unknown policy, wrong types, bad levels, a schema-invalid trust policy', async function () {
+  it('Configure refuses bad config: an unknown policy name (stricter than the engine, on purpose), wrong types, bad levels, a schema-invalid trust policy', async function () {
     const bad = [
       { 'no-such-policy': 'mandatory' },
       { 'allowed-registries': { allowedPrefixes: 'ghcr.io' } },
