@@ -1,8 +1,13 @@
 /** Where a value sits in a resource's properties: keys and array indexes from the root. */
 export type PropertyPath = (string | number)[];
 
-/** `imageVolume`: an OCI image mounted as a pod volume (`volumes[].image.reference`, Kubernetes 1.31+). */
-export type ContainerKind = 'container' | 'initContainer' | 'ephemeralContainer' | 'imageVolume';
+/**
+ * `imageVolume`: an OCI image mounted as a pod volume (`volumes[].image.reference`, Kubernetes 1.31+).
+ * `imageProperty`: a property named `image` in a custom resource, outside any pod-spec container list
+ * (Argo `templates[].script.image`, Tekton `steps[].image`, an operator's `spec.image`).
+ */
+export type ContainerKind =
+  'container' | 'initContainer' | 'ephemeralContainer' | 'imageVolume' | 'imageProperty';
 
 /** What was found where an image reference should be. */
 export type ImageValue =
@@ -15,7 +20,10 @@ export type ImageValue =
 
 /** One container's image reference in a workload. */
 export interface ImageSite {
-  /** The container's (or image volume's) name, or `#<index>` when it has none. */
+  /**
+   * The container's (or image volume's) name, or `#<index>` when it has none. For an `imageProperty`, the
+   * name of the object holding it or of its nearest named ancestor, else the holder's key.
+   */
   container: string;
   kind: ContainerKind;
   /** Path of the image field (`spec.template.spec.containers[0].image`). */
