@@ -5,6 +5,7 @@ import type { AnalyzerInfo, PolicyInfo } from '../../cli/analyzer/types';
 
 const limits: PolicyInfo = {
   name: 'limits',
+  displayName: 'limits',
   description: 'takes config',
   enforcementLevel: 'advisory',
   kind: 'resource',
@@ -15,6 +16,7 @@ const limits: PolicyInfo = {
 };
 const plain: PolicyInfo = {
   name: 'plain',
+  displayName: 'plain',
   description: 'takes none',
   enforcementLevel: 'mandatory',
   kind: 'resource',
