@@ -100,6 +100,17 @@ function canonicalHost(host: string): string | undefined {
   return port === defaultPort ? hostname : `${hostname}:${port}`;
 }
 
+/**
+ * The registry identity `parseReference` gives references on `host` (`GHCR.IO:443` -> `ghcr.io`,
+ * `index.docker.io` -> `docker.io`), or undefined when `host` is not a valid registry host. For settings
+ * keyed by registry host (mirrors, insecure registries, credentials) to match what references normalise to.
+ */
+export function registryIdentity(host: string): string | undefined {
+  const canonical = canonicalHost(host);
+  if (canonical === undefined) return undefined;
+  return DOCKER_HUB_ALIASES.has(canonical) ? DOCKER_HUB : canonical;
+}
+
 export function parseReference(ref: string): ImageReference {
   if (typeof ref !== 'string' || ref.length === 0) throw invalid(String(ref), 'it is empty');
   if (ref !== ref.trim() || /\s/.test(ref)) throw invalid(ref, 'it contains whitespace');
@@ -132,11 +143,10 @@ export function parseReference(ref: string): ImageReference {
     repository = rest.slice(slash + 1);
     // DNS names are case-insensitive: GHCR.IO is ghcr.io, and Docker.io is Docker Hub (library/ added);
     // ghcr.io:443 is ghcr.io (see canonicalHost).
-    const canonical = canonicalHost(host);
-    if (canonical === undefined) throw invalid(ref, `registry host "${host.slice(0, 260)}" is not valid`);
-    registry = canonical;
+    const identity = registryIdentity(host);
+    if (identity === undefined) throw invalid(ref, `registry host "${host.slice(0, 260)}" is not valid`);
+    registry = identity;
   }
-  if (DOCKER_HUB_ALIASES.has(registry)) registry = DOCKER_HUB;
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
 
   if (repository === '') throw invalid(ref, 'the repository name is empty');

@@ -4,6 +4,7 @@ import {
   formatReference,
   isLoopbackHost,
   parseReference,
+  registryIdentity,
   repositoryName,
 } from '../../policy-pack/registry/reference';
 import { RegistryError } from '../../policy-pack/registry/errors';
@@ -191,6 +192,27 @@ describe('registry/reference: one identity per registry endpoint', () => {
       }
     });
   }
+
+  it('registryIdentity gives host-keyed settings (mirrors, insecure registries) the identity references get', () => {
+    const hosts: [string, string | undefined][] = [
+      ['GHCR.IO:443', 'ghcr.io'],
+      ['ghcr.io', 'ghcr.io'],
+      ['ghcr.io:8443', 'ghcr.io:8443'],
+      ['index.docker.io:443', 'docker.io'],
+      ['Registry-1.Docker.io', 'docker.io'],
+      ['localhost:443', 'localhost:443'],
+      ['127.0.0.1:80', '127.0.0.1'],
+      ['[2001:DB8::1]:443', '[2001:db8::1]'],
+      ['ghcr.io.', undefined],
+      ['ghcr.io:99999', undefined],
+      ['', undefined],
+      ['user@ghcr.io', undefined],
+    ];
+    for (const [host, identity] of hosts) {
+      assert.equal(registryIdentity(host), identity, host);
+      if (identity !== undefined) assert.equal(parseReference(`${host}/acme/app:1`).registry, identity, host);
+    }
+  });
 
   const refused = [
     // A trailing-dot FQDN names the same host in DNS, but the cluster's runtime and the pack might not
