@@ -10,6 +10,11 @@ import {
 import { RegistryError } from '../../policy-pack/registry/errors';
 import { underPrefix } from '../../policy-pack/policies/allowed-registries';
 import { parseTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
+import { buildImage } from '../../cli/oci/image';
+import { RegistryPusher } from '../../cli/oci/push';
+import { pushImage } from '../../cli/oci/target';
+import { startRegistry, type RunningRegistry } from '../support/registry';
+import { testClient } from './support/env';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
@@ -238,4 +243,37 @@ describe('registry/reference: one identity per registry endpoint', () => {
       );
     });
   }
+});
+
+/**
+ * Canonicalising a host must not send the fetch elsewhere: spellings of one loopback endpoint resolve
+ * the same tag to the same digest from the same real registry, under one identity.
+ */
+describe('registry/reference: canonical spellings fetch from the same registry', function () {
+  let registry: RunningRegistry;
+  let digest: string;
+
+  before(async () => {
+    registry = await startRegistry();
+    digest = (
+      await pushImage(new RegistryPusher(registry.url), 'team/app', buildImage({ seed: 'ref-443' }), 'v1')
+    ).digest;
+  });
+  after(async () => {
+    await registry?.stop();
+  });
+
+  it('127.0.0.1, 127.1 and 0x7f.0.0.1 with the same port: one identity, one registry, one digest', async () => {
+    const client = testClient();
+    try {
+      for (const host of ['127.0.0.1', '127.1', '0x7f.0.0.1', '127.0.1']) {
+        const ref = `${host}:${registry.port}/team/app:v1`;
+        assert.equal(parseReference(ref).registry, registry.host, ref);
+        const resolved = await client.resolve(ref);
+        assert.equal(resolved.digest, digest, ref);
+      }
+    } finally {
+      client.close();
+    }
+  });
 });
