@@ -1,4 +1,5 @@
-import { digestToTag } from './digest';
+import { readAttachmentBlob, itemFault, lenientDescriptors } from './attachment-faults';
+import { digestToTag, isSha256Digest } from './digest';
 import { RegistryError, type RegistryErrorDetails } from './errors';
 import { descriptorsOf, subjectDigest } from './manifest';
 import {
@@ -7,6 +8,7 @@ import {
   BUILDKIT_REFERENCE_TYPE,
   isIndexType,
   isSigstoreBundleType,
+  MANIFEST_TYPES,
 } from './media-types';
 import type {
   AttachmentDiscovery,
@@ -14,6 +16,8 @@ import type {
   CosignLayer,
   Descriptor,
   FetchedManifest,
+  IgnoredAttachment,
+  IgnoredAttachmentReason,
   ImageReference,
   ImageStore,
   ReferrerBundle,
@@ -24,8 +28,11 @@ import type {
 /**
  * Finds everything attached to one image digest, in every format at once (cosign tags, OCI 1.1
  * referrers, BuildKit attestation manifests), with all independent reads in flight together. Absent
- * attachments are simply absent; any other failure (digest mismatch, timeout, oversize) is thrown, so
- * the caller fails closed instead of judging an image on partial evidence.
+ * attachments are simply absent. One malformed attached item (no bundle layer, not JSON, a descriptor
+ * that lies) is skipped and listed in `ignored`, so a bad push cannot block an image its other evidence
+ * satisfies (attachment-faults.ts); registry failures (digest mismatch, timeout, oversize streams, an
+ * unreadable referrers listing) are thrown, so the caller fails closed instead of judging an image on
+ * evidence the registry may have withheld.
  */
 
 export interface DiscoveryContext {
@@ -60,9 +67,10 @@ export async function discoverAttachments(
     reference: digest,
   };
   const budget = new AttachmentBudget(ctx.limits.attachments, details);
+  const ignored: IgnoredLog = [];
   const cosign = (suffix: 'sig' | 'att' | 'sbom'): Promise<CosignLayer[]> =>
     ctx.discovery.cosignTags.includes(suffix)
-      ? cosignLayers(ctx, reference, digest, suffix, budget)
+      ? cosignLayers(ctx, reference, digest, suffix, budget, ignored)
       : Promise.resolve([]);
 
   const [signatures, attestations, sboms, referrers, buildkit] = await Promise.all([
@@ -70,9 +78,9 @@ export async function discoverAttachments(
     cosign('att'),
     cosign('sbom'),
     ctx.discovery.referrers
-      ? referrerAttachments(ctx, reference, digest, budget)
+      ? referrerAttachments(ctx, reference, digest, budget, ignored)
       : { bundles: [], unsigned: [] },
-    buildkitAttestations(ctx, reference, digest),
+    buildkitAttestations(ctx, reference, digest, budget),
   ]);
   const unsigned: UnsignedEvidence[] = [
     ...sboms.map((l): UnsignedEvidence => ({ source: 'cosign-sbom', descriptor: l.descriptor })),
@@ -86,6 +94,9 @@ export async function discoverAttachments(
     attestations,
     bundles: referrers.bundles,
     unsigned,
+    ignored: ignored.sort(
+      (a, b) => a.attachment.localeCompare(b.attachment) || a.reason.localeCompare(b.reason),
+    ),
   };
 }
 
@@ -109,26 +120,67 @@ class AttachmentBudget {
   }
 }
 
+/** Where discovery records the attached items it skipped (see attachment-faults.ts). */
+type IgnoredLog = IgnoredAttachment[];
+
 async function cosignLayers(
   ctx: DiscoveryContext,
   reference: ImageReference,
   digest: string,
   suffix: 'sig' | 'att' | 'sbom',
   budget: AttachmentBudget,
+  ignored: IgnoredLog,
 ): Promise<CosignLayer[]> {
+  const source = `cosign-${suffix}` as const;
   const tag = `${digestToTag(digest)}.${suffix}`;
-  const manifest = await ctx.store.getManifestByTag(reference.repository, tag);
+  let manifest: FetchedManifest | null;
+  try {
+    manifest = await ctx.store.getManifestByTag(reference.repository, tag);
+  } catch (e) {
+    const fault = itemFault(e, source, tag, 'manifest');
+    if (fault === undefined) throw e;
+    ignored.push(fault);
+    return [];
+  }
   if (!manifest) return [];
   const details = { registry: reference.registry, repository: reference.repository, reference: tag };
-  const layers = descriptorsOf(manifest.json, 'layers', details);
-  budget.take(layers.length);
-  return Promise.all(
-    layers.map(async (descriptor) => ({
-      descriptor,
-      payload: await ctx.store.getBlob(reference.repository, descriptor, ctx.limits.blobBytes),
-      annotations: descriptor.annotations ?? {},
-    })),
+  const read = lenientDescriptors(manifest.json, 'layers', details);
+  if (read === undefined) {
+    ignored.push({
+      source,
+      attachment: tag,
+      reason: 'MALFORMED_MANIFEST',
+      detail: '"layers" is not an array',
+    });
+    return [];
+  }
+  budget.take(read.descriptors.length + read.malformed);
+  if (read.malformed > 0) {
+    ignored.push({
+      source,
+      attachment: tag,
+      reason: 'MALFORMED_MANIFEST',
+      detail: `${read.malformed} of its layers ${read.malformed === 1 ? 'is' : 'are'} not a valid descriptor`,
+    });
+  }
+  const layers = await Promise.all(
+    read.descriptors.map(async (descriptor): Promise<CosignLayer | undefined> => {
+      const blob = await readAttachmentBlob(
+        ctx.store,
+        reference.repository,
+        descriptor,
+        ctx.limits.blobBytes,
+        source,
+        isSha256Digest(descriptor.digest) ? descriptor.digest : tag,
+      );
+      if ('ignored' in blob) {
+        ignored.push(blob.ignored);
+        return undefined;
+      }
+      return { descriptor, payload: blob.bytes, annotations: descriptor.annotations ?? {} };
+    }),
   );
+  return layers.filter((l): l is CosignLayer => l !== undefined);
 }
 
 async function referrerAttachments(
@@ -136,8 +188,10 @@ async function referrerAttachments(
   reference: ImageReference,
   digest: string,
   budget: AttachmentBudget,
+  ignored: IgnoredLog,
 ): Promise<{ bundles: ReferrerBundle[]; unsigned: UnsignedEvidence[] }> {
-  // A listing naming one referrer twice must not count its evidence twice.
+  // A listing naming one referrer twice must not count its evidence twice. A listing that cannot be read
+  // at all (the referrers API answer, the tag-schema index) still fails the lookup: it names no one item.
   const listed = [
     ...new Map(
       (await ctx.store.listReferrers(reference.repository, digest)).map((d) => [d.digest, d]),
@@ -146,6 +200,9 @@ async function referrerAttachments(
   budget.take(listed.length);
   const bundles: ReferrerBundle[] = [];
   const unsigned: UnsignedEvidence[] = [];
+  const skip = (attachment: string, reason: IgnoredAttachmentReason, detail: string): void => {
+    ignored.push({ source: 'referrer', attachment, reason, detail });
+  };
   await Promise.all(
     listed.map(async (entry) => {
       // The listing (an API answer or a mutable tag) is only a hint; the referrer manifest is fetched by
@@ -158,10 +215,22 @@ async function referrerAttachments(
         });
         return;
       }
-      const manifest = await ctx.manifest(reference.repository, entry.digest, {
-        mediaType: entry.mediaType,
-        size: entry.size,
-      });
+      if (!isSha256Digest(entry.digest)) {
+        return skip(entry.digest.slice(0, 80), 'DESCRIPTOR_MISMATCH', 'its listed digest is not sha256');
+      }
+      let manifest: FetchedManifest;
+      try {
+        // Fetched without the listing's size and type: the bytes are checked against the digest, and a
+        // listing that lies about the rest (anyone can write the tag-schema index) spoils only this entry.
+        manifest = await ctx.manifest(reference.repository, entry.digest);
+      } catch (e) {
+        const fault = itemFault(e, 'referrer', entry.digest, 'manifest');
+        if (fault === undefined) throw e;
+        ignored.push(fault);
+        return;
+      }
+      const listingProblem = listingMismatch(entry, manifest);
+      if (listingProblem !== undefined) return skip(entry.digest, 'DESCRIPTOR_MISMATCH', listingProblem);
       if (subjectDigest(manifest.json) !== digest) return; // listed for another image: not evidence for this one
       const json = manifest.json as { annotations?: unknown; config?: { mediaType?: unknown } };
       const annotations = isStringRecord(json.annotations) ? json.annotations : undefined;
@@ -182,22 +251,31 @@ async function referrerAttachments(
         repository: reference.repository,
         reference: entry.digest,
       };
-      const layers = descriptorsOf(manifest.json, 'layers', details).filter((l) =>
-        isSigstoreBundleType(l.mediaType),
-      );
+      const read = lenientDescriptors(manifest.json, 'layers', details);
+      const layers = (read?.descriptors ?? []).filter((l) => isSigstoreBundleType(l.mediaType));
       if (layers.length === 0) {
-        throw new RegistryError(
-          'BAD_RESPONSE',
-          `Referrer ${entry.digest} is a Sigstore bundle artifact without a bundle layer.`,
-          details,
+        const why =
+          read === undefined
+            ? '"layers" is not an array'
+            : `none of its ${read.descriptors.length + read.malformed} layers is a Sigstore bundle`;
+        return skip(
+          entry.digest,
+          'NO_BUNDLE_LAYER',
+          `a Sigstore bundle artifact without a bundle layer (${why})`,
         );
       }
       budget.take(layers.length - 1);
       for (const layer of layers) {
-        bundles.push({
-          descriptor,
-          bundle: await ctx.store.getBlob(reference.repository, layer, ctx.limits.blobBytes),
-        });
+        const blob = await readAttachmentBlob(
+          ctx.store,
+          reference.repository,
+          layer,
+          ctx.limits.blobBytes,
+          'referrer',
+          entry.digest,
+        );
+        if ('ignored' in blob) ignored.push(blob.ignored);
+        else bundles.push({ descriptor, bundle: blob.bytes });
       }
     }),
   );
@@ -207,11 +285,23 @@ async function referrerAttachments(
   return { bundles, unsigned };
 }
 
+/** What a referrers listing claims about an entry that the manifest it names contradicts, if anything. */
+function listingMismatch(entry: Descriptor, manifest: FetchedManifest): string | undefined {
+  if (entry.size !== manifest.bytes.length) {
+    return `the listing says ${entry.size} bytes; the manifest is ${manifest.bytes.length}`;
+  }
+  if (MANIFEST_TYPES.includes(entry.mediaType) && entry.mediaType !== manifest.descriptor.mediaType) {
+    return `the listing says ${entry.mediaType}; the manifest is ${manifest.descriptor.mediaType}`;
+  }
+  return undefined;
+}
+
 /** BuildKit stores in-toto attestations as manifests inside the image index; they carry no signature. */
 async function buildkitAttestations(
   ctx: DiscoveryContext,
   reference: ImageReference,
   digest: string,
+  budget: AttachmentBudget,
 ): Promise<UnsignedEvidence[]> {
   const subject = await ctx.subject();
   const subjectIsIndex = isIndexType(subject.descriptor.mediaType);
@@ -227,6 +317,8 @@ async function buildkitAttestations(
       d.annotations?.[BUILDKIT_REFERENCE_TYPE] === BUILDKIT_ATTESTATION_MANIFEST &&
       (subjectIsIndex || buildkitSubject(d) === digest),
   );
+  // Each entry costs a manifest read: an index listing thousands of them must not make us read them all.
+  budget.take(entries.length);
   const found = await Promise.all(
     entries.map(async (entry): Promise<UnsignedEvidence[]> => {
       const manifest = await ctx.manifest(reference.repository, entry.digest, entry);

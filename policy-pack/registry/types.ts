@@ -64,6 +64,30 @@ export interface UnsignedEvidence {
   predicateType?: string;
 }
 
+/**
+ * Why one attached item was skipped (see attachment-faults.ts). Each is a fault of the item as it is
+ * stored, which anyone with push access can cause; registry and transport failures are thrown instead.
+ */
+export type IgnoredAttachmentReason =
+  | 'NO_BUNDLE_LAYER' // a Sigstore bundle artifact without a bundle layer
+  | 'MALFORMED_MANIFEST' // not JSON, not an object, layers not descriptors
+  | 'UNSUPPORTED_MEDIA_TYPE' // not an image manifest, or a schema other than 2
+  | 'DESCRIPTOR_MISMATCH' // a listing or layer descriptor disagrees with the content it names
+  | 'NOT_FOUND' // listed, but not in the registry
+  | 'TOO_LARGE' // declares more bytes than limits.blobBytes
+  | 'UNREADABLE'; // the registry answered this one item with an unexpected status or body
+
+/** One attached item that was skipped: it never counts as evidence; it is reported as a note. */
+export interface IgnoredAttachment {
+  /** `referrer` (OCI 1.1 / tag schema), or the cosign tag scheme (`cosign-sig`, `cosign-att`, `cosign-sbom`). */
+  source: 'referrer' | 'cosign-sig' | 'cosign-att' | 'cosign-sbom';
+  /** The referrer manifest digest, the cosign layer digest, or the cosign tag when the whole tag is unusable. */
+  attachment: string;
+  reason: IgnoredAttachmentReason;
+  /** For people: what was wrong with it. */
+  detail: string;
+}
+
 /** Everything attached to one image manifest digest. */
 export interface Attachments {
   reference: ImageReference;
@@ -73,6 +97,8 @@ export interface Attachments {
   attestations: CosignLayer[];
   bundles: ReferrerBundle[];
   unsigned: UnsignedEvidence[];
+  /** Malformed or unreadable attached items that were skipped (absent or empty: none). */
+  ignored?: IgnoredAttachment[];
 }
 
 /**

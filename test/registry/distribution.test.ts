@@ -423,16 +423,40 @@ describe('registry/distribution: reading a real registry (distribution 2.8, no r
       assert.equal(found.bundles.length, 1);
     });
 
-    it('fails closed with TOO_LARGE beyond the attachment count or blob size limits', async () => {
+    it('fails closed with TOO_LARGE beyond the attachment count; skips blobs declared over the size limit', async () => {
       const ref = parseReference(`${registry.host}/team/app`);
       const fewer = testClient({
         limits: { attachments: 3 },
         discovery: { cosignTags: ['att'], referrers: false },
       });
-      const smaller = testClient({ limits: { blobBytes: 64 } });
+      const requested: string[] = [];
+      const smaller = testClient({
+        limits: { blobBytes: 64 },
+        log: (e) => (e.event === 'request' && e.path ? requested.push(e.path) : undefined),
+      });
       try {
         await rejectsWithCode(fewer.attachments(ref, signed.descriptor.digest), 'TOO_LARGE');
-        await rejectsWithCode(smaller.attachments(ref, signed.descriptor.digest), 'TOO_LARGE');
+        // A blob that declares more than the limit is one oversized item (anyone can push one): it is
+        // skipped and recorded, never read and never evidence, instead of failing the whole lookup.
+        const found = await smaller.attachments(ref, signed.descriptor.digest);
+        assert.deepEqual(
+          [found.signatures.length, found.attestations.length, found.bundles.length],
+          [0, 0, 0],
+        );
+        const ignored = found.ignored ?? [];
+        assert.equal(ignored.length, 1 + 4 + 5);
+        assert.ok(ignored.every((i) => i.reason === 'TOO_LARGE'));
+        assert.deepEqual([...new Set(ignored.map((i) => i.source))].sort(), [
+          'cosign-att',
+          'cosign-sig',
+          'referrer',
+        ]);
+        assert.ok(requested.length > 0);
+        assert.deepEqual(
+          requested.filter((p) => p.includes('/blobs/')),
+          [],
+          'no oversized blob was requested',
+        );
       } finally {
         fewer.close();
         smaller.close();

@@ -1,24 +1,47 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { attachBundleReferrer, digestTag, inTotoStatement } from '../../cli/oci/attach';
+import {
+  addToReferrersFallback,
+  attachBundleReferrer,
+  digestTag,
+  inTotoStatement,
+} from '../../cli/oci/attach';
 import { blobOf } from '../../cli/oci/digest';
-import { buildArtifactManifest, buildImage, buildIndex } from '../../cli/oci/image';
-import { OCI_INDEX, SIGSTORE_BUNDLE_V03 } from '../../cli/oci/media-types';
+import { buildArtifactManifest, buildImage, buildIndex, type Blob, type OciImage } from '../../cli/oci/image';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  SIGSTORE_BUNDLE_V03,
+} from '../../cli/oci/media-types';
 import { RegistryPusher } from '../../cli/oci/push';
 import { pushImage } from '../../cli/oci/target';
 import { parseReference } from '../../policy-pack/registry/reference';
-import type { ImageReference, RegistryClient } from '../../policy-pack/registry/types';
+import type {
+  Attachments,
+  Descriptor,
+  ImageReference,
+  RegistryClient,
+} from '../../policy-pack/registry/types';
+import { sha256 } from '../support/raw-distribution';
 import { startRegistry, type RunningRegistry } from '../support/registry';
 import { FaultProxy } from './support/fault-proxy';
 import { fixedCredentials, rejectsWithCode, testClient } from './support/env';
 
 /** Structurally malformed answers: each is refused with a code, never half-read into a result. */
+/**
+ * One malformed attached item (anyone with push access can add one) is skipped and recorded in
+ * `ignored`, so it cannot block an image its other evidence satisfies; what a pusher cannot cause
+ * (bytes that do not match their digest, an unreadable listing, 5xx) still fails the whole lookup.
+ */
 describe('registry/malformed: manifests, descriptors and token answers that do not hold together', function () {
   let registry: RunningRegistry;
   let proxy: FaultProxy;
   let client: RegistryClient;
   let ref: ImageReference;
   let imageDigest: string;
+  /** A blob in the registry, used as the well-formed layer beside a malformed one. */
+  let payload: Blob & { descriptor: Descriptor };
   const tagPath = (tag: string): RegExp => new RegExp(`^/v2/team/app/manifests/${tag}$`);
   const serveTag = (tag: string, body: unknown): void =>
     proxy.setFaults([
@@ -38,6 +61,12 @@ describe('registry/malformed: manifests, descriptors and token answers that do n
     const image = buildImage({ seed: 'malformed' });
     imageDigest = (await pushImage(pusher, 'team/app', image, 'v1')).digest;
     await pushImage(pusher, 'team/app', buildIndex([image]), 'index');
+    const blob = blobOf('application/vnd.dev.cosign.simplesigning.v1+json', Buffer.from('{"critical":{}}'));
+    await pusher.putBlob('team/app', blob);
+    payload = {
+      ...blob,
+      descriptor: { mediaType: blob.mediaType, digest: blob.digest, size: blob.data.length },
+    };
     proxy = await new FaultProxy(registry.url).start();
     ref = parseReference(`${proxy.host}/team/app`);
   });
@@ -76,26 +105,47 @@ describe('registry/malformed: manifests, descriptors and token answers that do n
     ['a layer that is a string', 'sha256:abc'],
   ];
   for (const [what, bad] of badLayers) {
-    it(`a cosign .sig manifest with ${what}: BAD_RESPONSE`, async () => {
+    it(`a cosign .sig manifest with ${what}: that layer is skipped and recorded, the good one still read`, async () => {
       serveTag(`${digestTag(imageDigest, '.sig')}`.replace(/\./g, '\\.'), {
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
         config: layer,
-        layers: [bad],
+        layers: [bad, payload.descriptor],
       });
-      await rejectsWithCode(client.attachments(ref, imageDigest), 'BAD_RESPONSE');
+      const found = await client.attachments(ref, imageDigest);
+      assert.equal(found.signatures.length, 1);
+      assert.deepEqual(found.signatures[0]?.payload, payload.data);
+      assert.deepEqual(
+        found.ignored?.map((i) => [i.source, i.attachment, i.reason]),
+        [['cosign-sig', digestTag(imageDigest, '.sig'), 'MALFORMED_MANIFEST']],
+      );
     });
   }
 
-  it('a layer digest that is not sha256 is refused before it becomes a request path', async () => {
+  it('a layer digest that is not sha256 is refused before it becomes a request path (skipped, recorded)', async () => {
     serveTag(digestTag(imageDigest, '.sig').replace(/\./g, '\\.'), {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: layer,
       layers: [{ ...layer, digest: 'sha256:../../../v2/other/manifests/x' }],
     });
-    await rejectsWithCode(client.attachments(ref, imageDigest), 'BAD_RESPONSE');
+    const found = await client.attachments(ref, imageDigest);
+    assert.equal(found.signatures.length, 0);
+    assert.deepEqual(
+      found.ignored?.map((i) => i.reason),
+      ['DESCRIPTOR_MISMATCH'],
+    );
     assert.ok(!proxy.seen.some((s) => s.path.includes('..')));
+  });
+
+  it('a cosign .sig tag answered with non-JSON: the tag is skipped and recorded', async () => {
+    serveTag(digestTag(imageDigest, '.sig').replace(/\./g, '\\.'), 'garbage, not a manifest');
+    const found = await client.attachments(ref, imageDigest);
+    assert.equal(found.signatures.length, 0);
+    assert.deepEqual(
+      found.ignored?.map((i) => [i.source, i.attachment, i.reason]),
+      [['cosign-sig', digestTag(imageDigest, '.sig'), 'MALFORMED_MANIFEST']],
+    );
   });
 
   it('an index whose entry size disagrees with the manifest it names: DIGEST_MISMATCH', async () => {
@@ -128,46 +178,183 @@ describe('registry/malformed: manifests, descriptors and token answers that do n
     );
   });
 
-  it('a Sigstore bundle referrer without a bundle layer: BAD_RESPONSE (fail closed)', async () => {
-    const pusher = new RegistryPusher(registry.url);
-    const subject = await pushImage(pusher, 'team/app', buildImage({ seed: 'no-bundle-layer' }), 'nbl');
-    const artifact = buildArtifactManifest({
-      artifactType: SIGSTORE_BUNDLE_V03,
-      subject,
-      layers: [blobOf('text/plain', Buffer.from('not a bundle'))],
+  describe('one malformed referrer is skipped and recorded; the registry failing still fails the lookup', () => {
+    let pusher: RegistryPusher;
+    let n = 0;
+    /** A fresh subject image with one valid bundle referrer attached (the evidence that must survive). */
+    const subjectWithGoodBundle = async (): Promise<{ subject: Descriptor; good: Descriptor }> => {
+      const subject = await pushImage(pusher, 'team/app', buildImage({ seed: `referrers-${++n}` }));
+      const statement = inTotoStatement({
+        subjects: [{ name: 'g', digest: { sha256: subject.digest.slice(7) } }],
+        predicateType: 'p',
+        predicate: {},
+      });
+      const bundle = {
+        dsseEnvelope: {
+          payload: statement.toString('base64'),
+          payloadType: IN_TOTO_PAYLOAD_TYPE,
+          signatures: [],
+        },
+      };
+      const good = await attachBundleReferrer(
+        pusher,
+        'team/app',
+        subject,
+        Buffer.from(JSON.stringify(bundle)),
+      );
+      return { subject, good };
+    };
+    /** Pushes `manifest` (with its blobs) and lists it in the subject's referrers tag-schema index as `entry`. */
+    const listReferrer = async (
+      subject: Descriptor,
+      artifact: OciImage,
+      entry: (pushed: Descriptor) => Descriptor = (d) => ({ ...d, artifactType: SIGSTORE_BUNDLE_V03 }),
+    ): Promise<Descriptor> => {
+      const pushed = await pushImage(pusher, 'team/app', artifact);
+      await addToReferrersFallback(pusher, 'team/app', subject.digest, entry(pushed));
+      return pushed;
+    };
+    /** The same artifact with its manifest JSON edited (the blobs stay as they are). */
+    const edited = (artifact: OciImage, edit: (json: { layers: Descriptor[] }) => void): OciImage => {
+      const json = JSON.parse(artifact.manifest.toString()) as { layers: Descriptor[] };
+      edit(json);
+      const manifest = Buffer.from(JSON.stringify(json));
+      return { ...artifact, manifest, digest: sha256(manifest) };
+    };
+    const bundleArtifact = (subject: Descriptor, bytes: Buffer): OciImage =>
+      buildArtifactManifest({
+        artifactType: SIGSTORE_BUNDLE_V03,
+        subject,
+        layers: [blobOf(SIGSTORE_BUNDLE_V03, bytes)],
+      });
+    const expectSkipped = async (
+      subject: Descriptor,
+      bad: Descriptor,
+      reason: string,
+    ): Promise<Attachments> => {
+      const found = await client.attachments(ref, subject.digest);
+      assert.equal(found.bundles.length, 1, 'the valid referrer is still read');
+      assert.deepEqual(
+        found.ignored?.map((i) => [i.source, i.attachment, i.reason]),
+        [['referrer', bad.digest, reason]],
+      );
+      assert.ok((found.ignored?.[0]?.detail.length ?? 0) > 0);
+      return found;
+    };
+
+    before(() => {
+      pusher = new RegistryPusher(registry.url);
     });
-    const pushed = await pushImage(pusher, 'team/app', artifact);
-    const index = Buffer.from(
-      JSON.stringify({
+
+    it('a Sigstore bundle referrer without a bundle layer: NO_BUNDLE_LAYER', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      const bad = await listReferrer(
+        subject,
+        buildArtifactManifest({
+          artifactType: SIGSTORE_BUNDLE_V03,
+          subject,
+          layers: [blobOf('text/plain', Buffer.from('not a bundle'))],
+        }),
+      );
+      await expectSkipped(subject, bad, 'NO_BUNDLE_LAYER');
+    });
+
+    it('a bundle layer whose descriptor understates its size (distribution accepts it): DESCRIPTOR_MISMATCH', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      const artifact = edited(bundleArtifact(subject, Buffer.from('{"not":"small","at":"all"}')), (j) => {
+        const l = j.layers[0];
+        if (l) l.size = 3;
+      });
+      const bad = await listReferrer(subject, artifact);
+      await expectSkipped(subject, bad, 'DESCRIPTOR_MISMATCH');
+    });
+
+    it('the same blob corrupted by the registry is still DIGEST_MISMATCH for the whole lookup', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      const artifact = bundleArtifact(subject, Buffer.from('{"served":"wrong"}'));
+      await listReferrer(subject, artifact);
+      const blob = artifact.layers[0];
+      assert.ok(blob);
+      proxy.setFaults([{ path: new RegExp(`/blobs/${blob.digest}$`), action: { kind: 'corrupt' } }]);
+      await rejectsWithCode(client.attachments(ref, subject.digest), 'DIGEST_MISMATCH');
+    });
+
+    it('a bundle layer declaring more than the blob limit: TOO_LARGE, and it is never requested', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      const artifact = edited(bundleArtifact(subject, Buffer.from('{"a":1}')), (j) => {
+        const l = j.layers[0];
+        if (l) l.size = 64 * 1024 * 1024;
+      });
+      const bad = await listReferrer(subject, artifact);
+      await expectSkipped(subject, bad, 'TOO_LARGE');
+      const blob = artifact.layers[0];
+      assert.ok(blob && !proxy.seen.some((s) => s.path.endsWith(blob.digest)));
+    });
+
+    it('a tag-schema listing that misstates an entry size (distribution accepts it): DESCRIPTOR_MISMATCH', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      const bad = await listReferrer(subject, bundleArtifact(subject, Buffer.from('{"x":2}')), (d) => ({
+        ...d,
+        size: d.size + 7,
+        artifactType: SIGSTORE_BUNDLE_V03,
+      }));
+      await expectSkipped(subject, bad, 'DESCRIPTOR_MISMATCH');
+    });
+
+    it('a listed referrer the registry does not have: NOT_FOUND', async () => {
+      const { subject, good } = await subjectWithGoodBundle();
+      const missing = { mediaType: OCI_MANIFEST, digest: `sha256:${'c'.repeat(64)}`, size: 10 };
+      serveTag(digestTag(subject.digest), {
         schemaVersion: 2,
         mediaType: OCI_INDEX,
-        manifests: [{ ...pushed, artifactType: SIGSTORE_BUNDLE_V03 }],
-      }),
-    );
-    await pusher.putManifest('team/app', index, OCI_INDEX, digestTag(subject.digest));
-    await rejectsWithCode(client.attachments(ref, subject.digest), 'BAD_RESPONSE');
-    // Sanity: a proper bundle referrer on the same registry is read.
-    const good = await pushImage(pusher, 'team/app', buildImage({ seed: 'good-bundle' }), 'gb');
-    const statement = inTotoStatement({
-      subjects: [{ name: 'g', digest: { sha256: good.digest.slice(7) } }],
-      predicateType: 'p',
-      predicate: {},
+        manifests: [good, { ...missing, artifactType: SIGSTORE_BUNDLE_V03 }],
+      });
+      await expectSkipped(subject, missing, 'NOT_FOUND');
     });
-    await attachBundleReferrer(
-      pusher,
-      'team/app',
-      good,
-      Buffer.from(
-        JSON.stringify({
-          dsseEnvelope: {
-            payload: statement.toString('base64'),
-            payloadType: 'application/vnd.in-toto+json',
-            signatures: [],
+
+    it('a referrer manifest answered with non-JSON bytes that still match its digest: MALFORMED_MANIFEST', async () => {
+      // distribution refuses to store a non-JSON manifest (400 MANIFEST_INVALID), so the bytes come from the
+      // proxy; they hash to the listed digest, as a registry that accepted them would serve them.
+      const { subject, good } = await subjectWithGoodBundle();
+      const body = Buffer.from('this is not a manifest');
+      const bad = { mediaType: OCI_MANIFEST, digest: sha256(body), size: body.length };
+      proxy.setFaults([
+        {
+          path: tagPath(digestTag(subject.digest)),
+          action: {
+            kind: 'replace',
+            body: Buffer.from(
+              JSON.stringify({
+                schemaVersion: 2,
+                mediaType: OCI_INDEX,
+                manifests: [good, { ...bad, artifactType: SIGSTORE_BUNDLE_V03 }],
+              }),
+            ),
+            dropDigestHeader: true,
           },
-        }),
-      ),
-    );
-    assert.equal((await client.attachments(ref, good.digest)).bundles.length, 1);
+        },
+        { path: tagPath(bad.digest), action: { kind: 'replace', body, dropDigestHeader: true } },
+      ]);
+      await expectSkipped(subject, bad, 'MALFORMED_MANIFEST');
+    });
+
+    it('a referrer manifest whose served bytes do not match its digest still fails the lookup', async () => {
+      const { subject, good } = await subjectWithGoodBundle();
+      proxy.setFaults([{ path: tagPath(good.digest), action: { kind: 'corrupt' } }]);
+      await rejectsWithCode(client.attachments(ref, subject.digest), 'DIGEST_MISMATCH');
+    });
+
+    it('a 503 storm on one referrer manifest still fails the lookup (UNAVAILABLE)', async () => {
+      const { subject, good } = await subjectWithGoodBundle();
+      proxy.setFaults([{ path: tagPath(good.digest), action: { kind: 'status', status: 503 } }]);
+      await rejectsWithCode(client.attachments(ref, subject.digest), 'UNAVAILABLE');
+    });
+
+    it('a referrers listing that is not an index still fails the lookup (BAD_RESPONSE)', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      serveTag(digestTag(subject.digest), { schemaVersion: 2, mediaType: OCI_INDEX, manifests: 'nope' });
+      await rejectsWithCode(client.attachments(ref, subject.digest), 'BAD_RESPONSE');
+    });
   });
 
   describe('token service answers', () => {

@@ -1,0 +1,118 @@
+import { isSha256Digest } from './digest';
+import { RegistryError, type RegistryErrorCode, type RegistryErrorDetails } from './errors';
+import { toDescriptor } from './manifest';
+import type { Descriptor, IgnoredAttachment, IgnoredAttachmentReason, ImageStore } from './types';
+
+/**
+ * Tells a broken attachment from a broken registry. Anyone who can push to a repository can attach a
+ * malformed referrer or cosign layer to any image in it; if that failed the whole lookup, one bad push
+ * would block every deployment of the image. So a fault of one attached item as it is stored (not JSON,
+ * no bundle layer, a descriptor that lies about size or type, listed but absent) skips that item and
+ * records it: skipped evidence never counts, so this can only ever remove evidence, never add any.
+ *
+ * What a pusher cannot cause on a content-addressed registry still fails the lookup (fail closed, and
+ * not cached as a verdict): bytes that do not hash to their digest, timeouts, 5xx and 429 storms, auth,
+ * insecure redirects, bodies streamed past the size limit.
+ */
+
+/** Registry error codes that describe one stored item rather than the registry or the path to it. */
+const ITEM_FAULTS: ReadonlySet<RegistryErrorCode> = new Set([
+  'NOT_FOUND',
+  'BAD_RESPONSE',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
+
+/** A skipped item, or undefined when `e` must propagate (a registry or transport failure, or a bug). */
+export function itemFault(
+  e: unknown,
+  source: IgnoredAttachment['source'],
+  attachment: string,
+  what: 'manifest' | 'blob',
+): IgnoredAttachment | undefined {
+  if (!(e instanceof RegistryError) || !ITEM_FAULTS.has(e.code)) return undefined;
+  let reason: IgnoredAttachmentReason;
+  if (e.code === 'NOT_FOUND') reason = 'NOT_FOUND';
+  else if (e.code === 'UNSUPPORTED_MEDIA_TYPE') reason = 'UNSUPPORTED_MEDIA_TYPE';
+  // A BAD_RESPONSE with a status is the registry's answer about this item; without one, about its bytes.
+  else reason = e.status === undefined && what === 'manifest' ? 'MALFORMED_MANIFEST' : 'UNREADABLE';
+  return { source, attachment, reason, detail: `${e.code}: ${e.message}` };
+}
+
+/**
+ * The descriptors of a manifest's `field`, each read on its own: one malformed entry is skipped (and
+ * counted in `malformed`), the others stay usable. Undefined when `field` is present but not an array.
+ */
+export function lenientDescriptors(
+  json: unknown,
+  field: 'layers' | 'manifests',
+  details: RegistryErrorDetails,
+): { descriptors: Descriptor[]; malformed: number } | undefined {
+  const list = (json as Record<string, unknown>)[field];
+  if (list === undefined) return { descriptors: [], malformed: 0 };
+  if (!Array.isArray(list)) return undefined;
+  const descriptors: Descriptor[] = [];
+  let malformed = 0;
+  for (const entry of list) {
+    try {
+      descriptors.push(toDescriptor(entry, details));
+    } catch (e) {
+      if (!(e instanceof RegistryError)) throw e;
+      malformed++;
+    }
+  }
+  return { descriptors, malformed };
+}
+
+export type BlobRead = { bytes: Buffer } | { ignored: IgnoredAttachment };
+
+/**
+ * Reads one attachment blob. What its descriptor declares (a digest that is not sha256, a size over the
+ * limit) is judged before any request. A blob longer than its descriptor says is read once more up to
+ * the limit: if those bytes hash to the digest, the registry is honest and the descriptor lied (a pushed
+ * manifest, which distribution accepts with any size), so the item is skipped; if not, the registry lies
+ * and the error propagates.
+ */
+export async function readAttachmentBlob(
+  store: ImageStore,
+  repository: string,
+  descriptor: Descriptor,
+  maxBytes: number,
+  source: IgnoredAttachment['source'],
+  attachment: string,
+): Promise<BlobRead> {
+  const skip = (reason: IgnoredAttachmentReason, detail: string): BlobRead => ({
+    ignored: { source, attachment, reason, detail },
+  });
+  if (!isSha256Digest(descriptor.digest)) {
+    return skip('DESCRIPTOR_MISMATCH', `its blob digest "${descriptor.digest.slice(0, 80)}" is not sha256`);
+  }
+  if (descriptor.size > maxBytes) {
+    return skip(
+      'TOO_LARGE',
+      `its blob ${descriptor.digest} declares ${descriptor.size} bytes, over the ${maxBytes}-byte limit`,
+    );
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await store.getBlob(repository, descriptor, maxBytes);
+  } catch (e) {
+    if (e instanceof RegistryError && e.code === 'TOO_LARGE' && descriptor.size < maxBytes) {
+      // Throws DIGEST_MISMATCH or TOO_LARGE again when the registry, not the descriptor, is at fault.
+      const actual = await store.getBlob(repository, { ...descriptor, size: maxBytes }, maxBytes);
+      return skip(
+        'DESCRIPTOR_MISMATCH',
+        `its blob ${descriptor.digest} is ${actual.length} bytes where the descriptor says ${descriptor.size}`,
+      );
+    }
+    const fault = itemFault(e, source, attachment, 'blob');
+    if (fault === undefined) throw e;
+    return { ignored: fault };
+  }
+  if (bytes.length !== descriptor.size) {
+    return skip(
+      'DESCRIPTOR_MISMATCH',
+      `its blob ${descriptor.digest} is ${bytes.length} bytes where the descriptor says ${descriptor.size}`,
+    );
+  }
+  return { bytes };
+}
