@@ -1,11 +1,13 @@
-/**
- * Regular expressions (RE2-compatible, for CEL `matches`) over image references as they are written in
- * a Pod spec, equivalent to the trust policy's globs over the NORMALISED repository. Kyverno hands CEL
- * the references verbatim (`nginx@sha256:...`), so the Docker Hub shorthands are spelled out here.
- */
+import { DOCKER_HUB_ALIASES } from './canonical-host';
+import { cel } from './cel-requirements';
 
-/** Docker Hub's other host names (policy-pack/registry/reference.ts normalises them to docker.io). */
-const DOCKER_HUB_ALIASES = ['index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com'];
+/**
+ * Image selection at admission, equivalent to the trust policy's globs over the NORMALISED repository
+ * (policy-pack/registry/reference.ts). ImageValidatingPolicy: regular expressions (RE2-compatible, for
+ * CEL `matches`) over the normalised reference, and a CEL expression that normalises the written
+ * reference Kyverno hands CEL (`nginx@sha256:...`) the way the pack does before matching. ClusterPolicy:
+ * Kyverno wildcards (further below).
+ */
 
 const TAG_AND_DIGEST = '(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?';
 
@@ -30,10 +32,6 @@ function segmentBody(segment: string, isHost: boolean): string {
   for (const c of segment) {
     if (c === '*') {
       if (!out.endsWith(`${one}*`)) out += `${one}*`;
-    } else if (isHost && /[a-z]/.test(c)) {
-      // Host names are case-insensitive (GHCR.IO pulls from ghcr.io), as the pack's normalisation says;
-      // RE2's (?i) cannot be limited to the host in a pattern JavaScript also reads, hence [gG].
-      out += `[${c}${c.toUpperCase()}]`;
     } else {
       out += c === '?' ? one : escapeLiteral(c);
     }
@@ -46,12 +44,12 @@ function segmentBody(segment: string, isHost: boolean): string {
  * zero or more segments; a trailing `/**` also covers the parent itself, except after a segment that
  * ends in `*` (picomatch then requires a path below it). The property test pins this equivalence.
  */
-function globBody(glob: string, firstIsHost: boolean): string {
+function globBody(glob: string): string {
   const segments = glob.split('/');
   // Trailing `**` segments are one optional tail, except after a segment ending in `*` (see above).
   let end = segments.length;
   while (end > 1 && segments[end - 1] === '**') end--;
-  let out = segments[0] === '**' ? `[^@]*` : segmentBody(segments[0] ?? '', firstIsHost);
+  let out = segments[0] === '**' ? `[^@]*` : segmentBody(segments[0] ?? '', true);
   for (let i = 1; i < end; i++) {
     const s = segments[i]!;
     out += s === '**' ? `(?:/${ACROSS_PATH})?` : `/${segmentBody(s, false)}`;
@@ -63,40 +61,37 @@ function globBody(glob: string, firstIsHost: boolean): string {
   return out;
 }
 
-/** Alternatives for the repository part: Docker Hub references may omit `docker.io/` and `library/`. */
-function repositoryAlternatives(glob: string): string {
-  const lower = glob.toLowerCase();
-  // The short forms start with a path segment, not a registry host.
-  const alternatives = [globBody(lower, true)];
-  if (lower.startsWith('docker.io/')) {
-    // index.docker.io and registry-1.docker.io are Docker Hub too (the pack normalises them to docker.io).
-    for (const alias of DOCKER_HUB_ALIASES) {
-      alternatives.push(globBody(`${alias}/${lower.slice('docker.io/'.length)}`, true));
-    }
-  }
-  if (lower.startsWith('docker.io/library/')) {
-    alternatives.push(globBody(lower.slice('docker.io/library/'.length), false));
-    alternatives.push(globBody(lower.slice('docker.io/'.length), false));
-  } else if (lower.startsWith('docker.io/')) {
-    alternatives.push(globBody(lower.slice('docker.io/'.length), false));
-  } else if (lower.startsWith('index.docker.io/')) {
-    alternatives.push(globBody(lower.slice('index.docker.io/'.length), false));
-  }
-  return alternatives.length === 1 ? alternatives[0]! : `(?:${alternatives.join('|')})`;
-}
-
-/** An anchored regular expression over written image references matching any of `globs`. */
+/**
+ * An anchored regular expression over NORMALISED references (`registry/repository[:tag][@digest]`,
+ * host lowercase, Docker Hub as `docker.io/library/nginx`) matching any of `globs`.
+ */
 export function imageRegexForGlobs(globs: readonly string[]): string {
-  return `^(?:${globs.map(repositoryAlternatives).join('|')})${TAG_AND_DIGEST}$`;
+  return `^(?:${globs.map((g) => globBody(g.toLowerCase())).join('|')})${TAG_AND_DIGEST}$`;
 }
 
-/** An anchored regular expression matching exactly one exempted image `repository@sha256:<hex>`. */
+/** An anchored regular expression matching exactly one exempted image `repository@sha256:<hex>`, normalised. */
 export function imageRegexForExemption(image: string): string {
   const at = image.lastIndexOf('@');
-  const repository = image.slice(0, at);
+  const repository = image.slice(0, at).toLowerCase();
   const digest = image.slice(at + 1);
-  const literalRepo = repositoryAlternatives(repository);
-  return `^${literalRepo}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@${escapeLiteral(digest)}$`;
+  return `^${escapeLiteral(repository)}(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@${escapeLiteral(digest)}$`;
+}
+
+/**
+ * A first component Docker reads as a registry host (distribution/reference splitDockerDomain): it
+ * contains `.` or `:` (an IPv6 literal has both), has an uppercase letter, or is `localhost`.
+ */
+const HOST_FIRST = '^(?:[^/]*[.:A-Z][^/]*|localhost)/';
+
+/**
+ * CEL: the reference written in `image` normalises to one that `normalisedRegex` matches. A reference
+ * with a host is taken as written (admission-guards.ts refuses every host spelling that is not already
+ * normal: case, port 443, trailing dot, Docker Hub aliases and `docker.io/<name>`); one without is a
+ * Docker Hub path, `library/` added to a single component, exactly as the pack normalises it.
+ */
+export function celWrittenImageMatches(image: string, normalisedRegex: string): string {
+  const re = cel(normalisedRegex);
+  return `(${image}.matches(${cel(HOST_FIRST)}) ? ${image}.matches(${re}) : ${image}.contains('/') ? ('docker.io/' + ${image}).matches(${re}) : ('docker.io/library/' + ${image}).matches(${re}))`;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { createPublicKey } from 'node:crypto';
 import type { Exemption, ImageRule, KeylessSigner, SbomFormat } from '../../policy-pack/supply-chain/types';
 import { exemptionExpiry } from '../../policy-pack/supply-chain/trust-policy';
+import { celAdmissionGuards, clusterPolicyAdmissionGuards } from './admission-guards';
 import { KyvernoRenderError } from './errors';
 import {
   clusterPolicyExemptionReferences,
   clusterPolicyImageReferences,
   clusterPolicySkipReferences,
+  celWrittenImageMatches,
   imageRegexForExemption,
   imageRegexForGlobs,
 } from './image-patterns';
@@ -286,6 +288,7 @@ function sbomFormats(rule: ImageRule): SbomFormat[] {
 
 interface Validation {
   expression: string;
+  messageExpression?: string;
   message: string;
   reason: 'Forbidden';
 }
@@ -300,9 +303,9 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
   const exemptionFilter =
     ctx.exemptions.length === 0
       ? 'true'
-      : `!(${ctx.exemptions.map((e) => `image.matches(${cel(imageRegexForExemption(e.image))})`).join(' || ')})`;
+      : `!(${ctx.exemptions.map((e) => celWrittenImageMatches('image', imageRegexForExemption(e.image))).join(' || ')})`;
   const ruleRegex = policy.images.map((r) => imageRegexForGlobs(r.match));
-  const matchesRule = (i: number): string => `image.matches(${cel(ruleRegex[i]!)})`;
+  const matchesRule = (i: number): string => celWrittenImageMatches('image', ruleRegex[i]!);
   // The first rule whose globs match applies, as in the pack.
   const appliesFilter = (i: number): string =>
     [exemptionFilter, matchesRule(i), ...ruleRegex.slice(0, i).map((_, j) => `!${matchesRule(j)}`)].join(
@@ -322,6 +325,8 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     everyImage(exemptionFilter, `image.matches(${cel('@sha256:[a-f0-9]{64}$')})`),
     'trust policy requirement "digest": every image must be referenced by digest (repository@sha256:...), found a tag-only reference',
   );
+  // Canonical host spelling and image volumes: whatever `unmatchedImages` says (admission-guards.ts).
+  validations.push(...celAdmissionGuards(ctx.exemptions.map((e) => imageRegexForExemption(e.image))));
   if (policy.unmatchedImages !== 'allow' && ruleRegex.length > 0) {
     add(
       everyImage(exemptionFilter, ruleRegex.map((_, i) => matchesRule(i)).join(' || ')),
@@ -544,6 +549,9 @@ function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
     };
   });
   rules.push(pinnedAndMatchedRule(ctx, exempt));
+  rules.push(
+    ...clusterPolicyAdmissionGuards({ excludedNamespaces: ctx.excludedNamespaces, exemptReferences: exempt }),
+  );
   return {
     apiVersion: CLUSTER_POLICY_API_VERSION,
     kind: 'ClusterPolicy',

@@ -34,17 +34,21 @@ export interface SimResult {
   failed: string[];
 }
 
-/** `signerOf` maps attestor names (as rendered) to trust-policy signer names. */
+/**
+ * `signerOf` maps attestor names (as rendered) to trust-policy signer names. `object` is the admitted
+ * resource (`object` in CEL; a Pod with no spec by default), for validations that read more than images.
+ */
 export function admitPod(
   policy: KubernetesObject,
   images: Record<string, string[]>,
   evidenceOf: (image: string) => SimEvidence,
   signerOf: ReadonlyMap<string, string>,
+  object: Record<string, unknown> = { apiVersion: 'v1', kind: 'Pod', spec: {} },
 ): SimResult {
   const spec = policy.spec as {
     attestors: Attestor[];
     attestations?: Attestation[];
-    validations: { expression: string; message: string }[];
+    validations: { expression: string; message: string; messageExpression?: string }[];
   };
   // extractPayload returns what the last verification of (image, attestation) accepted.
   const lastVerified = new Map<string, SimStatement>();
@@ -92,6 +96,7 @@ export function admitPod(
   ];
   const env = celEnv({ funcs });
   const bindings = {
+    object,
     images,
     attestors: Object.fromEntries(spec.attestors.map((a) => [a.name, { name: a.name }])),
     attestations: Object.fromEntries(
@@ -106,8 +111,29 @@ export function admitPod(
     } catch (e) {
       result = e;
     }
-    if (result !== true)
-      failed.push(`${v.message}${isCelError(result) ? ` [CEL error: ${result.message}]` : ''}`);
+    if (result === true) continue;
+    let message = v.message;
+    if (v.messageExpression !== undefined && !isCelError(result)) {
+      // A messageExpression that does not evaluate to a string is a defect of the rendered policy.
+      let built: unknown;
+      try {
+        built = plan(env, parse(v.messageExpression))(bindings as never);
+      } catch (e) {
+        built = e;
+      }
+      message =
+        typeof built === 'string'
+          ? built
+          : `${v.message} [messageExpression error: ${isCelError(built) ? built.message : String(built)}]`;
+    }
+    failed.push(`${message}${isCelError(result) ? ` [CEL error: ${result.message}]` : ''}`);
   }
   return { allowed: failed.length === 0, failed };
+}
+
+/** Evaluates one CEL expression (standard library, RE2 `matches`) with `bindings`; a CEL error is thrown. */
+export function evaluateCel(expression: string, bindings: Record<string, unknown>): unknown {
+  const result = plan(celEnv({}), parse(expression))(bindings as never);
+  if (isCelError(result)) throw new Error(`CEL error in ${expression.slice(0, 200)}: ${result.message}`);
+  return result;
 }
