@@ -48,28 +48,133 @@ export function chartName(chart: unknown): string | undefined {
   return last.replace(/-\d+\.\d+\.\d+.*\.tgz$/, '').replace(/\.tgz$/, '');
 }
 
-/** Why an admission policy does not enforce image verification, or undefined when it does. */
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const nonEmptyStrings = (v: unknown): boolean =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x !== '');
+
+/** A Kyverno `kinds` entry (`Pod`, `v1/Pod`, `*\/Pod`, `*`) that selects Pods. */
+function kindSelectsPods(kind: unknown): boolean {
+  if (typeof kind !== 'string') return false;
+  const last = kind.split('/').pop();
+  return last === 'Pod' || last === '*';
+}
+
+/** Kyverno resource filters: `{ any: [...] }`, `{ all: [...] }` or the legacy `{ resources: ... }`. */
+function filters(block: unknown): { any: Record<string, unknown>[]; all: Record<string, unknown>[] } {
+  if (!isRecord(block)) return { any: [], all: [] };
+  const legacy = isRecord(block.resources) ? [block] : [];
+  return {
+    any: [...list(block.any).filter(isRecord), ...legacy],
+    all: list(block.all).filter(isRecord),
+  };
+}
+
+function filterSelectsPods(f: Record<string, unknown>): boolean {
+  return isRecord(f.resources) && list(f.resources.kinds).some(kindSelectsPods);
+}
+
+/** A filter that selects every Pod: Pod kinds and no other constraint (names, namespaces, selectors, subjects). */
+function filterSelectsAllPods(f: Record<string, unknown>): boolean {
+  if (!filterSelectsPods(f) || Object.keys(f).some((k) => k !== 'resources')) return false;
+  return Object.keys(f.resources as Record<string, unknown>).every((k) => k === 'kinds');
+}
+
+/** Why a ClusterPolicy rule does not apply to Pods at admission, or undefined when it does. */
+function podScopeGap(rule: Record<string, unknown>): string | undefined {
+  const match = filters(rule.match);
+  const selects =
+    match.any.some(filterSelectsPods) || (match.all.length > 0 && match.all.every(filterSelectsPods));
+  if (!selects) return 'does not match Pods';
+  const exclude = filters(rule.exclude);
+  if (
+    exclude.any.some(filterSelectsAllPods) ||
+    (exclude.all.length === 1 && filterSelectsAllPods(exclude.all[0]!))
+  )
+    return 'excludes every Pod';
+  return undefined;
+}
+
+/** A set of attestors with at least one entry. */
+function hasAttestorEntries(attestors: unknown): boolean {
+  return list(attestors).some((a) => isRecord(a) && list(a.entries).length > 0);
+}
+
+/** A verifyImages entry that verifies something: images selected, and signers to check them against. */
+function verifiesImages(v: unknown): boolean {
+  if (!isRecord(v) || !nonEmptyStrings(v.imageReferences)) return false;
+  const attestations = list(v.attestations);
+  return (
+    hasAttestorEntries(v.attestors) ||
+    (attestations.length > 0 && attestations.every((a) => isRecord(a) && hasAttestorEntries(a.attestors)))
+  );
+}
+
+function clusterPolicyGap(spec: Record<string, unknown>): string | undefined {
+  if (spec.admission === false) return 'admission false (rules run only in background scans)';
+  const fallback = typeof spec.validationFailureAction === 'string' ? spec.validationFailureAction : 'Audit';
+  for (const o of list(spec.validationFailureActionOverrides)) {
+    const action = isRecord(o) ? o.action : undefined;
+    if (typeof action !== 'string' || action.toLowerCase() !== 'enforce')
+      return `validationFailureActionOverrides ${JSON.stringify(o)}`;
+  }
+  const rules = list(spec.rules).filter(isRecord);
+  const verifying = rules.filter((r) => list(r.verifyImages).length > 0);
+  if (verifying.length === 0) return 'no verifyImages rule';
+  for (const r of verifying) {
+    for (const v of list(r.verifyImages)) {
+      const action = isRecord(v) && typeof v.failureAction === 'string' ? v.failureAction : fallback;
+      if (action.toLowerCase() !== 'enforce') return `a verifyImages rule in ${action} mode`;
+    }
+  }
+  const withAttestors = verifying.filter((r) => list(r.verifyImages).some(verifiesImages));
+  if (withAttestors.length === 0)
+    return 'no verifyImages entry with both imageReferences and attestors (every image would pass unverified)';
+  const scopeGaps = withAttestors.map((r) => podScopeGap(r));
+  if (scopeGaps.every((g) => g !== undefined)) {
+    return `its verifyImages rules do not apply to Pods (${withAttestors
+      .map((r, i) => `${typeof r.name === 'string' ? r.name : `rule ${i}`} ${scopeGaps[i]}`)
+      .join('; ')})`;
+  }
+  return undefined;
+}
+
+/** A resourceRules entry that sends Pod creations to the policy. */
+function ruleCoversPodCreate(r: unknown): boolean {
+  if (!isRecord(r)) return false;
+  const has = (v: unknown, want: string): boolean => list(v).some((x) => x === want || x === '*');
+  return has(r.apiGroups, '') && has(r.resources, 'pods') && has(r.operations, 'CREATE');
+}
+
+function imageValidatingPolicyGap(spec: Record<string, unknown>): string | undefined {
+  const actions = spec.validationActions;
+  if (!(Array.isArray(actions) && actions.includes('Deny')))
+    return `validationActions ${JSON.stringify(actions ?? 'unset')}`;
+  const admission = rawAt(spec, ['evaluation', 'admission', 'enabled']);
+  if (admission === false) return 'evaluation.admission.enabled false (rules run only in background scans)';
+  if (!list(rawAt(spec, ['matchConstraints', 'resourceRules'])).some(ruleCoversPodCreate))
+    return 'matchConstraints.resourceRules do not cover Pod creation';
+  if (list(spec.matchImageReferences).length === 0) return 'no matchImageReferences (every image is skipped)';
+  if (list(spec.attestors).length === 0) return 'no attestors';
+  const verifies = list(spec.validations).some(
+    (v) =>
+      isRecord(v) &&
+      typeof v.expression === 'string' &&
+      /\bverify(?:ImageSignatures|AttestationSignatures)\s*\(/.test(v.expression),
+  );
+  if (!verifies) return 'no validation calls verifyImageSignatures or verifyAttestationSignatures';
+  return undefined;
+}
+
+/**
+ * Why an admission policy does not enforce image verification, or undefined when it does. Enforcing is
+ * not enough: the policy must verify something (signers to check images against, images selected),
+ * for Pods, at admission, denying on failure, and failing closed when Kyverno cannot answer.
+ */
 export function enforcementGap(type: string, props: unknown): string | undefined {
   const spec = rawAt(props, ['spec']);
   if (!isRecord(spec)) return 'no spec';
   if (spec.failurePolicy !== 'Fail') return `failurePolicy ${JSON.stringify(spec.failurePolicy ?? 'unset')}`;
-  if (IMAGE_VALIDATING_POLICY.test(type)) {
-    const actions = spec.validationActions;
-    return Array.isArray(actions) && actions.includes('Deny')
-      ? undefined
-      : `validationActions ${JSON.stringify(actions ?? 'unset')}`;
-  }
-  const rules = Array.isArray(spec.rules) ? spec.rules : [];
-  const verifies = rules.flatMap((r: unknown) =>
-    isRecord(r) && Array.isArray(r.verifyImages) ? r.verifyImages : [],
-  );
-  if (verifies.length === 0) return 'no verifyImages rule';
-  const fallback = typeof spec.validationFailureAction === 'string' ? spec.validationFailureAction : 'Audit';
-  for (const v of verifies) {
-    const action = isRecord(v) && typeof v.failureAction === 'string' ? v.failureAction : fallback;
-    if (action.toLowerCase() !== 'enforce') return `a verifyImages rule in ${action} mode`;
-  }
-  return undefined;
+  return IMAGE_VALIDATING_POLICY.test(type) ? imageValidatingPolicyGap(spec) : clusterPolicyGap(spec);
 }
 
 /**
@@ -180,7 +285,7 @@ export function createAdmissionControlEnforcedPolicy(): StackValidationPolicy {
         if (s.enforcing.length === 0) {
           missing.push([
             'image verification enforced',
-            'a Kyverno ClusterPolicy with verifyImages in Enforce mode (or an ImageValidatingPolicy with Deny) and failurePolicy Fail',
+            'a Kyverno ClusterPolicy (failurePolicy Fail, admission on) with a verifyImages rule for Pods in Enforce mode naming imageReferences and attestors, or an ImageValidatingPolicy (failurePolicy Fail, Deny) for Pods with attestors and validations that verify them',
             s.gaps.length ? s.gaps.join('; ') : 'no image-verification policy',
           ]);
         }

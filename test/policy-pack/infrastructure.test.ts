@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { startAnalyzer, UNKNOWN, type AnalyzerSession, type ResourceInput } from '../../cli/analyzer';
+import { renderKyvernoPolicies, type KubernetesObject } from '../../components/kyverno/render-policies';
+import { loadFixturePolicy } from '../components/support/trust-policy-fixture';
 import { DIGEST, PACK_DIR, deployment, messages, summary } from './support/pack';
 
 /**
@@ -358,11 +360,23 @@ describe('infrastructure policies through the analyzer protocol', function () {
 
   describe('admission-control-enforced (stack)', function () {
     const only = ['admission-control-enforced'];
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered policies are JSON trees; the cases edit them in place.
+    type Json = any;
     const clusterUrn = 'urn:pulumi:dev::trustops::gcp:container/cluster:Cluster::platform';
     const providerUrn = 'urn:pulumi:dev::trustops::pulumi:providers:kubernetes::platform-k8s';
     const provider = { type: 'pulumi:providers:kubernetes', name: 'platform-k8s', urn: providerUrn };
+    // What the Kyverno component applies: both kinds, rendered from one trust policy.
+    const [renderedIvp, renderedCp] = renderKyvernoPolicies(loadFixturePolicy(), {
+      kinds: ['ImageValidatingPolicy', 'ClusterPolicy'],
+    }) as [KubernetesObject, KubernetesObject];
+    const policyResource = (p: KubernetesObject): ResourceInput => ({
+      type: `kubernetes:${p.apiVersion}:${p.kind}`,
+      name: 'verify-images',
+      provider,
+      properties: { apiVersion: p.apiVersion, kind: p.kind, metadata: p.metadata, spec: p.spec },
+    });
     const stack = (
-      over: { policySpec?: Record<string, unknown>; charts?: string[] } = {},
+      over: { policySpec?: Record<string, unknown>; policy?: KubernetesObject; charts?: string[] } = {},
     ): ResourceInput[] => [
       { type: CLUSTER, name: 'platform', urn: clusterUrn, properties: cluster() },
       {
@@ -378,49 +392,46 @@ describe('infrastructure policies through the analyzer protocol', function () {
         properties: { chart },
         provider,
       })),
-      {
-        type: 'kubernetes:kyverno.io/v1:ClusterPolicy',
-        name: 'verify-images',
-        provider,
-        properties: {
-          apiVersion: 'kyverno.io/v1',
-          kind: 'ClusterPolicy',
-          spec: over.policySpec ?? {
-            failurePolicy: 'Fail',
-            rules: [
-              { name: 'images-0', verifyImages: [{ imageReferences: ['*'], failureAction: 'Enforce' }] },
-            ],
-          },
-        },
-      },
+      policyResource(
+        over.policy ?? (over.policySpec ? { ...renderedCp, spec: over.policySpec } : renderedCp),
+      ),
     ];
-    it('passes a cluster with Kyverno enforcing image verification and SPIRE', async function () {
+    /** The rendered ClusterPolicy's spec with `change` applied to a copy. */
+    const cpWith = (change: (spec: Json) => void): Record<string, unknown> => {
+      const spec = structuredClone(renderedCp.spec) as Json;
+      change(spec);
+      return spec;
+    };
+    const ivpWith = (change: (spec: Json) => void): KubernetesObject => {
+      const spec = structuredClone(renderedIvp.spec) as Json;
+      change(spec);
+      return { ...renderedIvp, spec };
+    };
+    const eachVerify = (spec: Json, f: (v: Json) => void): void => {
+      for (const r of spec.rules) for (const v of r.verifyImages ?? []) f(v);
+    };
+    const keyAttestor = [{ count: 1, entries: [{ keys: { publicKeys: 'PEM' } }] }];
+
+    it('passes a cluster with the Kyverno component policies (either kind) and SPIRE', async function () {
       assert.deepEqual(summary(await analyzer.analyzeStack(stack()), only), []);
+      assert.deepEqual(summary(await analyzer.analyzeStack(stack({ policy: renderedIvp })), only), []);
+      // A minimal hand-written policy that verifies signatures for Pods in Enforce mode also counts.
+      const minimal = {
+        failurePolicy: 'Fail',
+        rules: [
+          {
+            name: 'verify',
+            match: { any: [{ resources: { kinds: ['Pod'] } }] },
+            verifyImages: [{ imageReferences: ['*'], failureAction: 'Enforce', attestors: keyAttestor }],
+          },
+        ],
+      };
+      assert.deepEqual(summary(await analyzer.analyzeStack(stack({ policySpec: minimal })), only), []);
     });
     it('blocks each missing piece with its own diagnostic on the cluster', async function () {
       const cases: [ResourceInput[], string][] = [
         [stack({ charts: ['spire'] }), 'Kyverno'],
         [stack({ charts: ['kyverno'] }), 'SPIRE'],
-        [
-          stack({
-            policySpec: {
-              failurePolicy: 'Ignore',
-              rules: [{ verifyImages: [{ failureAction: 'Enforce' }] }],
-            },
-          }),
-          'image verification',
-        ],
-        [
-          stack({
-            policySpec: {
-              failurePolicy: 'Fail',
-              validationFailureAction: 'Audit',
-              rules: [{ verifyImages: [{}] }],
-            },
-          }),
-          'image verification',
-        ],
-        [stack({ policySpec: { failurePolicy: 'Fail', rules: [{ validate: {} }] } }), 'image verification'],
       ];
       for (const [resources, requirement] of cases) {
         const r = await analyzer.analyzeStack(resources);
@@ -433,6 +444,144 @@ describe('infrastructure policies through the analyzer protocol', function () {
         assert.match(
           r.diagnostics[0]!.message,
           new RegExp(`platform \\(gcp:container/cluster:Cluster\\): ${requirement}`),
+        );
+      }
+    });
+    it('an admission policy that enforces but verifies nothing, or not for Pods, or not at admission, does not count', async function () {
+      const cases: [string, ResourceInput[]][] = [
+        ['failurePolicy Ignore', stack({ policySpec: cpWith((s) => (s.failurePolicy = 'Ignore')) })],
+        ['failurePolicy unset', stack({ policySpec: cpWith((s) => delete s.failurePolicy) })],
+        [
+          'validate-only, no verifyImages',
+          stack({
+            policySpec: cpWith((s) => (s.rules = s.rules.filter((r: Json) => !r.verifyImages))),
+          }),
+        ],
+        [
+          'enforcing, verifyImages with no attestors at all',
+          stack({
+            policySpec: cpWith((s) => eachVerify(s, (v) => (delete v.attestors, delete v.attestations))),
+          }),
+        ],
+        [
+          'verifyImages with empty attestors',
+          stack({
+            policySpec: cpWith((s) => eachVerify(s, (v) => ((v.attestors = []), delete v.attestations))),
+          }),
+        ],
+        [
+          'verifyImages with attestor sets without entries',
+          stack({
+            policySpec: cpWith((s) =>
+              eachVerify(s, (v) => {
+                v.attestors = [{ count: 1, entries: [] }];
+                delete v.attestations;
+              }),
+            ),
+          }),
+        ],
+        [
+          'verifyImages with attestations whose attestors are empty',
+          stack({
+            policySpec: cpWith((s) =>
+              eachVerify(s, (v) => {
+                delete v.attestors;
+                for (const a of v.attestations ?? []) a.attestors = [];
+                v.attestations ??= [{ name: 'sbom', predicateType: 'x', attestors: [] }];
+              }),
+            ),
+          }),
+        ],
+        [
+          'verifyImages with empty imageReferences',
+          stack({ policySpec: cpWith((s) => eachVerify(s, (v) => (v.imageReferences = []))) }),
+        ],
+        [
+          'Audit on each entry',
+          stack({ policySpec: cpWith((s) => eachVerify(s, (v) => (v.failureAction = 'Audit'))) }),
+        ],
+        [
+          'Audit by the policy-wide default',
+          stack({ policySpec: cpWith((s) => eachVerify(s, (v) => delete v.failureAction)) }),
+        ],
+        [
+          'one verifyImages entry in Audit next to enforcing ones',
+          stack({ policySpec: cpWith((s) => (s.rules[0].verifyImages[0].failureAction = 'Audit')) }),
+        ],
+        [
+          'an override that audits some namespaces',
+          stack({
+            policySpec: cpWith(
+              (s) => (s.validationFailureActionOverrides = [{ action: 'Audit', namespaces: ['shop'] }]),
+            ),
+          }),
+        ],
+        ['admission off (background only)', stack({ policySpec: cpWith((s) => (s.admission = false)) })],
+        [
+          'verifyImages rules that match Deployments only',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules) r.match = { any: [{ resources: { kinds: ['Deployment'] } }] };
+            }),
+          }),
+        ],
+        [
+          'verifyImages rules that exclude every Pod',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules) r.exclude = { any: [{ resources: { kinds: ['Pod'] } }] };
+            }),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy in Audit',
+          stack({ policy: ivpWith((s) => (s.validationActions = ['Audit'])) }),
+        ],
+        [
+          'ImageValidatingPolicy failurePolicy Ignore',
+          stack({ policy: ivpWith((s) => (s.failurePolicy = 'Ignore')) }),
+        ],
+        ['ImageValidatingPolicy without attestors', stack({ policy: ivpWith((s) => (s.attestors = [])) })],
+        [
+          'ImageValidatingPolicy whose validations verify nothing',
+          stack({
+            policy: ivpWith(
+              (s) => (s.validations = [{ expression: 'true', message: 'ok', reason: 'Forbidden' }]),
+            ),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy off at admission',
+          stack({ policy: ivpWith((s) => (s.evaluation = { admission: { enabled: false } })) }),
+        ],
+        [
+          'ImageValidatingPolicy for ConfigMaps',
+          stack({
+            policy: ivpWith((s) => (s.matchConstraints.resourceRules[0].resources = ['configmaps'])),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy without matchImageReferences',
+          stack({ policy: ivpWith((s) => delete s.matchImageReferences) }),
+        ],
+      ];
+      for (const [name, resources] of cases) {
+        const r = await analyzer.analyzeStack(resources);
+        assert.deepEqual(
+          summary(r, only),
+          ['admission-control-enforced mandatory ADMISSION_CONTROL_MISSING'],
+          name,
+        );
+        assert.equal(r.diagnostics[0]!.urn, clusterUrn, name);
+        assert.match(
+          r.diagnostics[0]!.message,
+          /platform \(gcp:container\/cluster:Cluster\): image verification/,
+          name,
+        );
+        assert.match(
+          r.diagnostics[0]!.message,
+          /verify-images/,
+          `${name}: the diagnostic names the policy resource`,
         );
       }
     });
