@@ -7,7 +7,14 @@ import { RegistryError } from './errors';
 import { descriptorsOf } from './manifest';
 import { BUILDKIT_ATTESTATION_MANIFEST, BUILDKIT_REFERENCE_TYPE, isIndexType } from './media-types';
 import { OciLayoutStore } from './oci-layout-store';
-import { DOCKER_HUB, formatReference, isLoopbackHost, parseReference, repositoryName } from './reference';
+import {
+  DOCKER_HUB,
+  formatReference,
+  isLoopbackHost,
+  parseReference,
+  registryIdentity,
+  repositoryName,
+} from './reference';
 import { HttpTransport } from './transport';
 import type {
   AttachmentDiscovery,
@@ -75,6 +82,7 @@ class CachingRegistryClient implements RegistryClient {
   private readonly stores = new Map<string, ImageStore>();
   private readonly mirrors = new Map<string, string>();
   private readonly insecure: Set<string>;
+  private readonly plainHttpOn443 = new Set<string>();
   private readonly manifests = new InflightCache<FetchedManifest>();
   private readonly tags = new InflightCache<string>();
   private readonly attachmentCache = new InflightCache<Attachments>();
@@ -103,7 +111,17 @@ class CachingRegistryClient implements RegistryClient {
     };
     this.discovery = { ...DEFAULT_DISCOVERY, ...opts.discovery };
     this.credentials = opts.credentials ?? defaultCredentials();
-    this.insecure = new Set(opts.insecureRegistries ?? []);
+    // Settings are keyed by host as the user spelt it; references are keyed by registry identity
+    // (`GHCR.IO:443` -> `ghcr.io`). Keep both spellings, and remember an insecure registry given with an
+    // explicit :443, whose identity drops the port although plain HTTP must still go to port 443.
+    this.insecure = new Set<string>();
+    for (const host of opts.insecureRegistries ?? []) {
+      this.insecure.add(host);
+      const identity = registryIdentity(host);
+      if (identity === undefined) continue;
+      this.insecure.add(identity);
+      if (identity !== host.toLowerCase() && /:443$/.test(host)) this.plainHttpOn443.add(identity);
+    }
     for (const [host, target] of Object.entries(opts.mirrors ?? {})) {
       if (!target.startsWith(OCI_LAYOUT_PREFIX) && !/^https?:\/\//.test(target)) {
         throw new RegistryError(
@@ -112,7 +130,7 @@ class CachingRegistryClient implements RegistryClient {
           { registry: host },
         );
       }
-      this.mirrors.set(host === 'index.docker.io' ? DOCKER_HUB : host, target);
+      this.mirrors.set(registryIdentity(host) ?? host, target);
     }
     this.transport = new HttpTransport({
       timeouts,
@@ -172,6 +190,7 @@ class CachingRegistryClient implements RegistryClient {
 
   private defaultBaseUrl(registry: string): string {
     if (registry === DOCKER_HUB) return DOCKER_HUB_API;
+    if (this.plainHttpOn443.has(registry)) return `http://${registry}:443`;
     const hostname = registry.startsWith('[')
       ? registry.slice(0, registry.indexOf(']') + 1)
       : registry.split(':')[0];

@@ -36,6 +36,35 @@ describe('registry/client: transport policy and configuration', () => {
     }
   });
 
+  it('host-keyed settings match references whatever the spelling: GHCR.IO, :443, an insecure registry on 443', () => {
+    const c = createRegistryClient({
+      credentials: ANONYMOUS,
+      insecureRegistries: ['LAB.Internal', 'plain443.example:443'],
+      mirrors: {
+        'GHCR.IO:443': 'https://mirror.example.com',
+        'index.docker.io': 'https://hub-mirror.example.com',
+      },
+    });
+    try {
+      const registryOf = (ref: string) => parseReference(ref).registry;
+      // the reference and the setting normalise to the same registry identity
+      assert.equal(c.storeFor(registryOf('lab.internal:5000/x/y')).origin, 'http://lab.internal:5000');
+      assert.equal(c.storeFor(registryOf('ghcr.io/acme/app')).origin, 'https://mirror.example.com');
+      assert.equal(
+        c.storeFor(registryOf('docker.io/library/alpine')).origin,
+        'https://hub-mirror.example.com',
+      );
+      // plain HTTP on port 443: the identity drops the port, the fetch must not
+      assert.equal(registryOf('plain443.example:443/x/y'), 'plain443.example');
+      assert.equal(c.storeFor(registryOf('plain443.example:443/x/y')).origin, 'http://plain443.example:443');
+      assert.equal(c.storeFor(registryOf('plain443.example/x/y')).origin, 'http://plain443.example:443');
+      // and nothing else became insecure
+      assert.equal(c.storeFor(registryOf('other.example:443/x/y')).origin, 'https://other.example');
+    } finally {
+      c.close();
+    }
+  });
+
   it('refuses a plain-HTTP mirror on a non-loopback host (INSECURE_TRANSPORT) unless it is marked insecure', () => {
     throwsCode(
       () =>
