@@ -3,7 +3,7 @@ import { RegistryError } from './registry/errors';
 import { isIndexType } from './registry/media-types';
 import { parseReference, repositoryName } from './registry/reference';
 import type { ImageReference, RegistryClient, RegistryClientOptions, ResolvedImage } from './registry/types';
-import { EvidenceCollector } from './supply-chain/evidence';
+import { type CollectedEvidence, EvidenceCollector, malformedNotes } from './supply-chain/evidence';
 import { keyFingerprints } from './supply-chain/key-hints';
 import { RuleEvaluator, type RuleOutcome } from './supply-chain/rule-evaluation';
 import { evidenceKindOf, signerOrderFor } from './supply-chain/signer-order';
@@ -15,7 +15,7 @@ import {
   type TrustedRootMaterial,
 } from './supply-chain/sigstore';
 import type { MatchedRule, ResolvedTrustPolicy } from './supply-chain/trust-policy';
-import type { ImageVerdict, ImageVerifier } from './supply-chain/types';
+import type { Finding, ImageVerdict, ImageVerifier, VerdictNote } from './supply-chain/types';
 import { assembleVerdict, failedVerdict } from './supply-chain/verdict';
 
 /**
@@ -39,6 +39,21 @@ export function isRegistryClient(r: RegistryClient | RegistryClientOptions): r i
   return typeof (r as Partial<RegistryClient>).resolve === 'function';
 }
 
+/**
+ * Most manifests an index may list when a rule verifies its platform manifests (`platforms: each` or
+ * `both`). Each one costs a manifest read, an attachment lookup and signature checks, so an index of
+ * thousands would stall `pulumi preview`; real multi-platform images list a few dozen at most (platforms
+ * plus BuildKit attestation manifests). Over it, the image is blocked with INDEX_TOO_LARGE before any
+ * platform manifest is read. Nested indexes are not followed (an entry that is itself an index is
+ * verified as one manifest), so this bounds the whole fan-out.
+ */
+export const MAX_INDEX_MANIFESTS = 64;
+
+/** The outcome for one manifest, with notes on what was attached to it but skipped as malformed. */
+interface CheckedOutcome extends RuleOutcome {
+  notes?: VerdictNote[];
+}
+
 /** Which manifests a rule's `platforms` setting puts under verification. */
 interface Subject {
   digest: string;
@@ -52,7 +67,7 @@ class RegistryImageVerifier implements ImageVerifier {
   private readonly now: () => Date;
   private bundleVerifier: BundleVerifier | undefined;
   /** Rule verdicts per `repository@digest`; exemptions are applied on every call (the clock moves). */
-  private readonly outcomes = new Map<string, Promise<RuleOutcome[]>>();
+  private readonly outcomes = new Map<string, Promise<CheckedOutcome[]>>();
 
   constructor(private readonly opts: ImageVerifierOptions) {
     this.registry = isRegistryClient(opts.registry) ? opts.registry : createRegistryClient(opts.registry);
@@ -158,7 +173,10 @@ class RegistryImageVerifier implements ImageVerifier {
     const settled = await outcomes;
     // Only settled answers are kept: a registry hiccup or bad trust material is retried next time.
     if (settled.some((o) => o.findings.some((f) => TRANSIENT.has(f.code)))) this.outcomes.delete(key);
-    return assembleVerdict({ image, digest, rule, outcomes: settled, exemption });
+    const verdict = assembleVerdict({ image, digest, rule, outcomes: settled, exemption });
+    const notes = settled.flatMap((o) => o.notes ?? []);
+    if (notes.length > 0) verdict.notes = notes;
+    return verdict;
   }
 
   /**
@@ -209,6 +227,9 @@ class RegistryImageVerifier implements ImageVerifier {
     if (!isIndexType(resolved.manifest.descriptor.mediaType) || mode === 'deployed' || mode === 'index') {
       return [deployed];
     }
+    const listed = (resolved.manifest.json as { manifests?: unknown }).manifests;
+    const count = Array.isArray(listed) ? listed.length : 0;
+    if (count > MAX_INDEX_MANIFESTS) throw new IndexTooLarge(resolved.digest, count);
     const platforms = await this.registry.platformManifests(ref, resolved.digest);
     if (platforms.length === 0) {
       throw new RegistryError('BAD_RESPONSE', `the index ${resolved.digest} lists no platform manifests`);
@@ -224,11 +245,12 @@ class RegistryImageVerifier implements ImageVerifier {
     ref: ImageReference,
     resolved: ResolvedImage,
     rule: MatchedRule,
-  ): Promise<RuleOutcome[]> {
+  ): Promise<CheckedOutcome[]> {
     let subjects: Subject[];
     try {
       subjects = await this.subjects(ref, resolved, rule);
     } catch (e) {
+      if (e instanceof IndexTooLarge) return [indexTooLargeOutcome(rule, ref, e)];
       return [registryOutcome(rule, e, resolved.digest)];
     }
     let verifier: BundleVerifier;
@@ -272,7 +294,8 @@ class RegistryImageVerifier implements ImageVerifier {
             manifest: manifest.manifest.bytes,
             attachments,
           });
-          return new RuleEvaluator(rule, evidence, s.label).evaluate();
+          const outcome = new RuleEvaluator(rule, evidence, s.label).evaluate();
+          return withIgnoredAttachments(outcome, evidence, s.label);
         } catch (e) {
           return registryOutcome(rule, e, s.label ?? s.digest);
         }
@@ -282,6 +305,72 @@ class RegistryImageVerifier implements ImageVerifier {
 }
 
 const TRANSIENT: ReadonlySet<string> = new Set(['REGISTRY_ERROR', 'INTERNAL_ERROR', 'POLICY_INVALID']);
+
+/** Requirements met by attached evidence: those an ignored attachment may have been meant for. */
+const EVIDENCE_REQUIREMENTS: ReadonlySet<string> = new Set([
+  'signature',
+  'sbom',
+  'provenance',
+  'reproducible',
+]);
+const MAX_IGNORED_LISTED = 6;
+
+/**
+ * Adds what was skipped as malformed to the outcome: as notes always (they never block), and, for an
+ * unmet evidence requirement, in the finding's `found`, since the item may have been meant for it. Items
+ * skipped by the evidence layer are already there (as rejected evidence); registry-layer ones are not.
+ */
+function withIgnoredAttachments(
+  outcome: RuleOutcome,
+  evidence: CollectedEvidence,
+  subject: string | undefined,
+): CheckedOutcome {
+  const notes = malformedNotes(evidence, subject);
+  if (notes.length === 0) return outcome;
+  const skipped = (evidence.ignored ?? []).map((i) => `${i.source} ${i.attachment} ignored (${i.reason})`);
+  const findings =
+    skipped.length === 0
+      ? outcome.findings
+      : outcome.findings.map((f): Finding => {
+          if (!EVIDENCE_REQUIREMENTS.has(f.requirement)) return f;
+          const shown = skipped.slice(0, MAX_IGNORED_LISTED).join('; ');
+          const more =
+            skipped.length > MAX_IGNORED_LISTED ? `; and ${skipped.length - MAX_IGNORED_LISTED} more` : '';
+          return {
+            ...f,
+            found: `${f.found}; ${shown}${more} (malformed attachments never count; see notes)`,
+          };
+        });
+  return { findings, satisfied: outcome.satisfied, notes };
+}
+
+/** Thrown by subjects() before any platform manifest is read; becomes an INDEX_TOO_LARGE finding. */
+class IndexTooLarge extends Error {
+  constructor(
+    readonly digest: string,
+    readonly count: number,
+  ) {
+    super(`the index ${digest} lists ${count} manifests, over the limit of ${MAX_INDEX_MANIFESTS}`);
+  }
+}
+
+function indexTooLargeOutcome(rule: MatchedRule, ref: ImageReference, e: IndexTooLarge): RuleOutcome {
+  return {
+    findings: [
+      {
+        requirement: 'policy',
+        code: 'INDEX_TOO_LARGE',
+        expected: `an index listing at most ${MAX_INDEX_MANIFESTS} manifests (platforms: ${rule.rule.platforms ?? 'deployed'} verifies each)`,
+        found: `${repositoryName(ref)}@${e.digest} lists ${e.count} manifests; none was read`,
+        hint:
+          'Deploy a single-platform manifest or a smaller index, or use platforms: deployed / index for this rule ' +
+          '(which verify only the manifest deployed, or only the index).',
+        rule: rule.name,
+      },
+    ],
+    satisfied: [],
+  };
+}
 
 function platformName(p: { os: string; architecture: string; variant?: string }): string {
   return [p.os, p.architecture, p.variant].filter((x) => x !== undefined && x !== '').join('/');

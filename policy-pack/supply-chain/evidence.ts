@@ -1,4 +1,10 @@
-import type { Attachments, CosignLayer, ReferrerBundle, UnsignedEvidence } from '../registry/types';
+import type {
+  Attachments,
+  CosignLayer,
+  IgnoredAttachment,
+  ReferrerBundle,
+  UnsignedEvidence,
+} from '../registry/types';
 import {
   type InTotoStatement,
   parseStatement,
@@ -11,6 +17,7 @@ import { certificatesFromBundle, firstCertificateProblem } from './certificate-d
 import { preferHintedKeys } from './key-hints';
 import { parseSimpleSigning } from './simple-signing';
 import { type BundleVerifier, cosignLayerToBundle, SignatureError, type VerifiedSignature } from './sigstore';
+import type { VerdictNote } from './types';
 
 /**
  * Turns what is attached to one manifest digest into verified evidence. Every signature goes through
@@ -64,6 +71,8 @@ export interface CollectedEvidence {
   statements: VerifiedStatement[];
   rejected: RejectedEvidence[];
   unsigned: UnsignedEvidence[];
+  /** Attached items the registry layer skipped as malformed: never evidence, reported as notes. */
+  ignored?: IgnoredAttachment[];
 }
 
 /** What the verifier needs about the manifest being verified. */
@@ -145,6 +154,7 @@ export class EvidenceCollector {
       statements: [],
       rejected: [],
       unsigned: [...subject.attachments.unsigned],
+      ignored: [...(subject.attachments.ignored ?? [])],
     };
     for (const layer of subject.attachments.signatures) this.cosignSignature(subject, layer, out);
     for (const layer of subject.attachments.attestations) this.cosignAttestation(subject, layer, out);
@@ -218,7 +228,13 @@ export class EvidenceCollector {
     let bundle: { messageSignature?: unknown; dsseEnvelope?: unknown };
     try {
       bundle = JSON.parse(referrer.bundle.toString('utf8')) as typeof bundle;
-      if (typeof bundle !== 'object' || bundle === null) throw new Error('not a JSON object');
+      if (typeof bundle !== 'object' || bundle === null || Array.isArray(bundle)) {
+        throw new Error('not a JSON object');
+      }
+      // Any JSON object is not a bundle: without either content it can only be malformed, never a signature.
+      if (!isObject(bundle.messageSignature) && !isObject(bundle.dsseEnvelope)) {
+        throw new Error('neither messageSignature nor dsseEnvelope');
+      }
     } catch (e) {
       const predicateType = referrer.descriptor.annotations?.['dev.sigstore.bundle.predicateType'];
       out.rejected.push({
@@ -226,7 +242,7 @@ export class EvidenceCollector {
         origin,
         predicateType,
         reason: 'malformed',
-        detail: `the bundle is not JSON (${(e as Error).message})`,
+        detail: `the bundle is not a Sigstore bundle JSON object (${(e as Error).message})`,
       });
       return;
     }
@@ -309,4 +325,42 @@ export class EvidenceCollector {
       statement: parsed.statement,
     });
   }
+}
+
+function isObject(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const NOTE_SOURCE: Record<EvidenceSource, IgnoredAttachment['source']> = {
+  'cosign-signature': 'cosign-sig',
+  'cosign-attestation': 'cosign-att',
+  'referrer-bundle': 'referrer',
+};
+
+/**
+ * Notes for everything attached to this manifest that was skipped as malformed: by the registry layer
+ * (unreadable on its own) or here (read, but not the signature, envelope or bundle it claims to be).
+ * Evidence rejected for any other reason (wrong signer, bad signature, another digest) is well-formed
+ * and is reported in findings when it matters, not here.
+ */
+export function malformedNotes(ev: CollectedEvidence, subject?: string): VerdictNote[] {
+  const notes: VerdictNote[] = [
+    ...(ev.ignored ?? []).map((i) => ({
+      code: 'ATTACHMENT_IGNORED' as const,
+      source: i.source,
+      attachment: i.attachment,
+      reason: i.reason,
+      message: `${i.source} ${i.attachment} ignored: ${i.detail}`,
+    })),
+    ...ev.rejected
+      .filter((r) => r.reason === 'malformed')
+      .map((r) => ({
+        code: 'ATTACHMENT_IGNORED' as const,
+        source: NOTE_SOURCE[r.origin.source],
+        attachment: r.origin.descriptor,
+        reason: 'MALFORMED_PAYLOAD',
+        message: `${NOTE_SOURCE[r.origin.source]} ${r.origin.descriptor} ignored: ${r.detail}`,
+      })),
+  ];
+  return subject === undefined ? notes : notes.map((n) => ({ ...n, subject }));
 }

@@ -96,6 +96,7 @@ export type VerificationCode =
   | 'REBUILD_QUORUM_NOT_MET'
   | 'EXEMPTION_EXPIRED'
   | 'EXEMPTION_IN_FORCE'
+  | 'INDEX_TOO_LARGE'
   | 'REGISTRY_ERROR'
   | 'POLICY_INVALID'
   | 'INTERNAL_ERROR';
@@ -115,6 +116,29 @@ export interface Finding {
   subject?: string;
 }
 
+/**
+ * A non-blocking remark: something attached to the image that was not counted, and why. Notes never
+ * change `allowed`; an unmet requirement is still a finding (whose `found` names what was skipped).
+ */
+export interface VerdictNote {
+  /** `ATTACHMENT_IGNORED`: an attached item was malformed or unreadable on its own and was skipped. */
+  code: 'ATTACHMENT_IGNORED';
+  /** Where it was attached: `referrer`, `cosign-sig`, `cosign-att` or `cosign-sbom`. */
+  source: string;
+  /** The referrer manifest digest, the cosign layer digest, or the cosign tag when the whole tag was skipped. */
+  attachment: string;
+  /**
+   * Why, as a code: `NO_BUNDLE_LAYER`, `MALFORMED_MANIFEST`, `UNSUPPORTED_MEDIA_TYPE`, `DESCRIPTOR_MISMATCH`,
+   * `NOT_FOUND`, `TOO_LARGE`, `UNREADABLE` (registry layer), or `MALFORMED_PAYLOAD` (read, but its content
+   * is not the signature, envelope or bundle it claims to be).
+   */
+  reason: string;
+  /** For people: `referrer sha256:… ignored: …`. */
+  message: string;
+  /** The manifest the note is about when it is not the deployed one, as in `Finding.subject`. */
+  subject?: string;
+}
+
 /** The stable, documented verdict for one image. */
 export interface ImageVerdict {
   /** The reference as given. */
@@ -130,6 +154,8 @@ export interface ImageVerdict {
   satisfied: { requirement: Requirement; by: string[]; subject?: string }[];
   /** The rule that applied, when one did. */
   rule?: string;
+  /** Attached items that were skipped as malformed (present only when there are some). */
+  notes?: VerdictNote[];
 }
 
 /** One-method verifier the policy pack and CLI depend on; injected through a factory. */

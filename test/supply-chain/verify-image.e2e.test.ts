@@ -1,22 +1,28 @@
 import { strict as assert } from 'node:assert';
-import { addToReferrersFallback } from '../../cli/oci/attach';
+import { addToReferrersFallback, attachCosignSignatures, digestTag } from '../../cli/oci/attach';
 import { blobOf } from '../../cli/oci/digest';
-import { buildArtifactManifest, buildImage } from '../../cli/oci/image';
+import { buildArtifactManifest, buildImage, buildIndex, type OciImage } from '../../cli/oci/image';
+import { OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../../cli/oci/media-types';
 import { pushImage } from '../../cli/oci/target';
-import { createImageVerifier } from '../../policy-pack/image-verifier';
+import { createImageVerifier, MAX_INDEX_MANIFESTS } from '../../policy-pack/image-verifier';
+import type { Descriptor } from '../../policy-pack/registry/types';
 import { createRegistryClient } from '../../policy-pack/registry/client';
 import { loadTrustedRoot } from '../../policy-pack/supply-chain/sigstore';
-import { parseTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
+import { parseTrustPolicy, type ResolvedTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 import type {
   Finding,
   ImageVerdict,
   Requirement,
+  VerdictNote,
   VerificationCode,
 } from '../../policy-pack/supply-chain/types';
+import { FaultProxy } from '../registry/support/fault-proxy';
+import { rawManifest, sha256 as rawSha256 } from '../support/raw-distribution';
 import {
   CYCLONEDX_PREDICATE,
   cyclonedxDocument,
   defaultRules,
+  attachEvidence,
   GITHUB_ISSUER,
   happyEvidence,
   publish,
@@ -34,6 +40,7 @@ import {
   vsa,
   type AttachmentFormat,
   type Evidence,
+  type Published,
   type World,
 } from './support/world';
 
@@ -722,6 +729,341 @@ describe('image verification end to end (real registry, real signatures)', funct
       });
     });
   }
+
+  describe('malformed attachments: skipped and noted, never blocking, never counting', function () {
+    const REPO = 'acme/app';
+    const subjectOf = (p: Published): Descriptor => {
+      const img = p.image as { manifest: Buffer; mediaType: string };
+      return { mediaType: img.mediaType, digest: p.digest, size: img.manifest.length };
+    };
+    /** Pushes `artifact` and lists it in the referrers tag-schema index of `p`, as `entry` says. */
+    const listReferrer = async (
+      p: Published,
+      artifact: OciImage,
+      entry: (d: Descriptor) => Descriptor = (d) => d,
+    ): Promise<Descriptor> => {
+      const d = await pushImage(world.pusher, REPO, artifact);
+      await addToReferrersFallback(
+        world.pusher,
+        REPO,
+        p.digest,
+        entry({ ...d, artifactType: SIGSTORE_BUNDLE_V03 }),
+      );
+      return d;
+    };
+
+    interface Malformed {
+      name: string;
+      source: string;
+      reason: string;
+      /** The signature finding's code when nothing valid is attached besides it. */
+      alone: VerificationCode;
+      /** Attaches the malformed item to `p`; returns what the note must name. */
+      attach(p: Published): Promise<string>;
+    }
+    const MALFORMED: Malformed[] = [
+      {
+        name: 'a Sigstore bundle referrer with no bundle layer',
+        source: 'referrer',
+        reason: 'NO_BUNDLE_LAYER',
+        alone: 'SIGNATURE_MISSING',
+        attach: async (p) =>
+          (
+            await listReferrer(
+              p,
+              buildArtifactManifest({
+                artifactType: SIGSTORE_BUNDLE_V03,
+                subject: subjectOf(p),
+                layers: [blobOf('text/plain', Buffer.from('not a bundle'))],
+              }),
+            )
+          ).digest,
+      },
+      {
+        name: 'a bundle referrer whose layer blob is garbage JSON',
+        source: 'referrer',
+        reason: 'MALFORMED_PAYLOAD',
+        alone: 'SIGNATURE_INVALID',
+        attach: async (p) =>
+          (
+            await listReferrer(
+              p,
+              buildArtifactManifest({
+                artifactType: SIGSTORE_BUNDLE_V03,
+                subject: subjectOf(p),
+                layers: [blobOf(SIGSTORE_BUNDLE_V03, Buffer.from('{"hello": ["world"], "signatures": 7}'))],
+              }),
+            )
+          ).digest,
+      },
+      {
+        // distribution refuses to store a non-JSON manifest (checked here); what anyone can push instead is a
+        // listing that does not match the manifest it names (distribution accepts any size in an index).
+        name: 'a referrer that cannot be read as listed (a non-JSON manifest is refused by the registry)',
+        source: 'referrer',
+        reason: 'DESCRIPTOR_MISMATCH',
+        alone: 'SIGNATURE_MISSING',
+        attach: async (p) => {
+          const garbage = Buffer.from('this is not a manifest');
+          const res = await fetch(`${world.registry.url}/v2/${REPO}/manifests/${rawSha256(garbage)}`, {
+            method: 'PUT',
+            body: garbage,
+            headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+          });
+          assert.equal(res.status, 400, 'the registry stores no non-JSON manifest');
+          await res.arrayBuffer();
+          const artifact = buildArtifactManifest({
+            artifactType: SIGSTORE_BUNDLE_V03,
+            subject: subjectOf(p),
+            layers: [blobOf(SIGSTORE_BUNDLE_V03, Buffer.from('{"x":1}'))],
+          });
+          return (await listReferrer(p, artifact, (d) => ({ ...d, size: d.size + 1 }))).digest;
+        },
+      },
+      {
+        name: 'a cosign .sig layer with garbage',
+        source: 'cosign-sig',
+        reason: 'MALFORMED_PAYLOAD',
+        alone: 'SIGNATURE_INVALID',
+        attach: async (p) => {
+          const payload = Buffer.from([0x00, 0x67, 0x61, 0x72, 0x62, 0xff, 0xfe]);
+          await attachCosignSignatures(world.pusher, REPO, p.digest, [{ payload, signature: 'AAAA' }], {
+            append: true,
+          });
+          return rawSha256(payload);
+        },
+      },
+    ];
+
+    const noteFor = (v: ImageVerdict, m: Malformed, attachment: string): VerdictNote => {
+      const notes = (v.notes ?? []).filter((n) => n.attachment === attachment);
+      assert.equal(notes.length, 1, `one note for ${attachment}: ${JSON.stringify(v.notes, null, 1)}`);
+      const n = notes[0] as VerdictNote;
+      assert.deepEqual([n.code, n.source, n.reason], ['ATTACHMENT_IGNORED', m.source, m.reason]);
+      assert.ok(n.message.includes(attachment) && n.message.includes('ignored'));
+      return n;
+    };
+
+    for (const format of FORMATS) {
+      for (const m of MALFORMED) {
+        it(`${format} evidence plus ${m.name}: still allowed, with a note`, async function () {
+          const p = await publish(world, format);
+          const attachment = await m.attach(p);
+          const v = await world.verify(p.ref);
+          assertAllowed(v);
+          noteFor(v, m, attachment);
+          assert.equal(v.notes?.length, 1);
+          assert.deepEqual(v.satisfied.map((x) => x.requirement).sort(), [
+            'provenance',
+            'reproducible',
+            'sbom',
+            'signature',
+          ]);
+        });
+      }
+    }
+
+    for (const m of MALFORMED) {
+      it(`no valid evidence plus ${m.name}: blocked (${m.alone}), the finding and a note say what was ignored`, async function () {
+        const p = await publish(world, 'referrer', { signatures: [], attestations: [] });
+        const attachment = await m.attach(p);
+        const v = await world.verify(p.ref);
+        const f = assertBlocked(v, 'signature', m.alone);
+        assert.ok(f.found.includes(attachment.slice(0, 19)), f.found);
+        noteFor(v, m, attachment);
+        assert.deepEqual(v.satisfied, []);
+        for (const [requirement, code] of [
+          ['sbom', 'SBOM_MISSING'],
+          ['provenance', 'PROVENANCE_MISSING'],
+          ['reproducible', 'REBUILD_QUORUM_NOT_MET'],
+        ] as const) {
+          assertBlocked(v, requirement, code);
+        }
+      });
+    }
+
+    /** Re-lists every referrer of `p` as `rewrap` changes its manifest (same blobs: valid, signed bundles). */
+    const rewrapReferrers = async (
+      p: Published,
+      rewrap: (json: { layers: Descriptor[] }) => void,
+    ): Promise<string[]> => {
+      const fallback = await rawManifest(world.registry.url, REPO, digestTag(p.digest));
+      const entries = (JSON.parse(fallback.bytes.toString()) as { manifests: Descriptor[] }).manifests;
+      const wrapped: Descriptor[] = [];
+      for (const e of entries) {
+        const json = JSON.parse((await rawManifest(world.registry.url, REPO, e.digest)).bytes.toString()) as {
+          layers: Descriptor[];
+        };
+        rewrap(json);
+        const bytes = Buffer.from(JSON.stringify(json));
+        const digest = await world.pusher.putManifest(REPO, bytes, OCI_MANIFEST, rawSha256(bytes));
+        wrapped.push({ ...e, digest, size: bytes.length });
+      }
+      const index = Buffer.from(
+        JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: wrapped }),
+      );
+      await world.pusher.putManifest(REPO, index, OCI_INDEX, digestTag(p.digest));
+      return wrapped.map((w) => w.digest);
+    };
+
+    const wrappers: [string, string, (json: { layers: Descriptor[] }) => void][] = [
+      [
+        'its bundle layer typed as something else',
+        'NO_BUNDLE_LAYER',
+        (j) => j.layers.forEach((l) => (l.mediaType = 'application/json')),
+      ],
+      [
+        'its bundle layer descriptor understating the size',
+        'DESCRIPTOR_MISMATCH',
+        (j) => j.layers.forEach((l) => (l.size = 16)),
+      ],
+    ];
+    for (const [what, reason, rewrap] of wrappers) {
+      it(`valid signed bundles in malformed referrers (${what}) never satisfy a requirement`, async function () {
+        const p = await publish(world, 'referrer');
+        assertAllowed(await world.verify(p.ref));
+        const wrapped = await rewrapReferrers(p, rewrap);
+        assert.equal(wrapped.length, 5);
+        const v = await world.verify(p.ref);
+        assert.equal(v.allowed, false);
+        assert.deepEqual(v.satisfied, []);
+        assert.deepEqual(v.findings.map((f) => f.code).sort(), [
+          'PROVENANCE_MISSING',
+          'REBUILD_QUORUM_NOT_MET',
+          'SBOM_MISSING',
+          'SIGNATURE_MISSING',
+        ]);
+        assert.deepEqual(
+          (v.notes ?? []).map((n) => [n.attachment, n.reason]).sort(),
+          wrapped.map((d) => [d, reason]).sort(),
+        );
+      });
+    }
+
+    it('a referrer manifest served as non-JSON bytes matching its digest: skipped; bytes not matching: REGISTRY_ERROR', async function () {
+      const proxy = await new FaultProxy(world.registry.url).start();
+      try {
+        const policy = world.policy({ images: defaultRules(proxy.host) });
+        const p = await publish(world, 'referrer');
+        const ref = `${proxy.host}/${REPO}@${p.digest}`;
+        assertAllowed(await world.verify(ref, policy));
+        const fallback = await rawManifest(world.registry.url, REPO, digestTag(p.digest));
+        const index = JSON.parse(fallback.bytes.toString()) as { manifests: Descriptor[] };
+        const body = Buffer.from('{not json at all');
+        const bogus = {
+          mediaType: OCI_MANIFEST,
+          digest: rawSha256(body),
+          size: body.length,
+          artifactType: SIGSTORE_BUNDLE_V03,
+        };
+        const at = (reference: string): RegExp => new RegExp(`^/v2/${REPO}/manifests/${reference}$`);
+        proxy.setFaults([
+          {
+            path: at(digestTag(p.digest)),
+            action: {
+              kind: 'replace',
+              body: Buffer.from(JSON.stringify({ ...index, manifests: [...index.manifests, bogus] })),
+              dropDigestHeader: true,
+            },
+          },
+          { path: at(bogus.digest), action: { kind: 'replace', body, dropDigestHeader: true } },
+        ]);
+        const v = await world.verify(ref, policy);
+        assertAllowed(v);
+        assert.deepEqual(
+          v.notes?.map((n) => [n.attachment, n.reason]),
+          [[bogus.digest, 'MALFORMED_MANIFEST']],
+        );
+        // The registry serving other bytes for a valid referrer is not a pusher's doing: fail closed.
+        const first = index.manifests[0];
+        assert.ok(first);
+        proxy.setFaults([{ path: at(first.digest), action: { kind: 'corrupt' } }]);
+        assertBlocked(await world.verify(ref, policy), 'registry', 'REGISTRY_ERROR');
+      } finally {
+        await proxy.close();
+      }
+    });
+  });
+
+  describe(`index size cap (platforms: each, at most ${MAX_INDEX_MANIFESTS} manifests)`, function () {
+    const REPO = 'acme/wide';
+    let platforms: OciImage[];
+    const wide = (): ResolvedTrustPolicy =>
+      world.policy({
+        images: `images:
+  - name: wide
+    match: ["${world.registry.host}/${REPO}"]
+    platforms: each
+    signature: { signers: [ops] }
+`,
+      });
+
+    before(async function () {
+      // Small manifests, each signed by the ops key (node crypto + the loopback Rekor): fast enough to push 65.
+      platforms = Array.from({ length: MAX_INDEX_MANIFESTS + 1 }, (_, i) =>
+        buildImage({
+          seed: `wide-${Date.now()}`,
+          platform: { os: 'linux', architecture: 'amd64', variant: `v${i}` },
+          layerBytes: 16,
+        }),
+      );
+      for (const img of platforms) {
+        const d = await pushImage(world.pusher, REPO, img);
+        await attachEvidence(
+          world,
+          'cosign',
+          REPO,
+          { ...d, manifest: img.manifest },
+          {
+            signatures: [{ signer: { key: 'ops' } }],
+            attestations: [],
+          },
+        );
+      }
+    });
+
+    it(`an index of exactly ${MAX_INDEX_MANIFESTS} signed platform manifests is verified and allowed`, async function () {
+      const index = buildIndex(platforms.slice(0, MAX_INDEX_MANIFESTS));
+      await pushImage(world.pusher, REPO, index, 'at-cap');
+      const v = await world.verify(`${world.registry.host}/${REPO}@${index.digest}`, wide());
+      assertAllowed(v);
+      assert.equal(v.satisfied.filter((s) => s.requirement === 'signature').length, MAX_INDEX_MANIFESTS);
+    });
+
+    it(`an index of ${MAX_INDEX_MANIFESTS + 1} is blocked with INDEX_TOO_LARGE before any platform manifest is read`, async function () {
+      const index = buildIndex(platforms);
+      await pushImage(world.pusher, REPO, index, 'over-cap');
+      const image = `${world.registry.host}/${REPO}@${index.digest}`;
+      const client = createRegistryClient({});
+      try {
+        const v = await createImageVerifier({
+          policy: wide(),
+          registry: client,
+          trustedRoot: loadTrustedRoot(world.mock.trustedRoot),
+        }).verify(image);
+        const f = assertBlocked(v, 'policy', 'INDEX_TOO_LARGE');
+        assert.deepEqual(v.findings.length, 1);
+        assert.ok(
+          f.found.includes(index.digest) && f.found.includes(String(MAX_INDEX_MANIFESTS + 1)),
+          f.found,
+        );
+        assert.ok(f.found.includes(`${world.registry.host}/${REPO}`), f.found);
+        assert.ok(f.expected.includes(String(MAX_INDEX_MANIFESTS)), f.expected);
+        assert.equal(client.stats().requests, 1, 'only the index itself was read');
+      } finally {
+        client.close();
+      }
+      // The same index under platforms: deployed verifies only the index: no cap, an ordinary verdict.
+      const deployed = world.policy({
+        images: `images:
+  - name: wide
+    match: ["${world.registry.host}/${REPO}"]
+    signature: { signers: [ops] }
+`,
+      });
+      assertBlocked(await world.verify(image, deployed), 'signature', 'SIGNATURE_MISSING');
+    });
+  });
 
   describe('policy-level outcomes', function () {
     it('blocks an image no rule matches, unless unmatchedImages: allow', async function () {
