@@ -3,7 +3,7 @@ import { celWrittenImageMatches } from './image-patterns';
 import {
   CANONICAL_HOST_EXPECTATION,
   CANONICAL_HOST_IMAGE_REGEX,
-  NON_CANONICAL_DOCKER_HUB_REGEX,
+  NON_CANONICAL_SPELLING_REGEX,
 } from './canonical-host';
 
 /**
@@ -25,7 +25,7 @@ const CONTAINER_KINDS = ['containers', 'initContainers', 'ephemeralContainers'] 
 
 /** CEL: the image written in `image` has a canonically spelled host. */
 export function celCanonicalHost(image: string): string {
-  return `(${image}.matches(${cel(CANONICAL_HOST_IMAGE_REGEX)}) && !${image}.matches(${cel(NON_CANONICAL_DOCKER_HUB_REGEX)}))`;
+  return `(${image}.matches(${cel(CANONICAL_HOST_IMAGE_REGEX)}) && !${image}.matches(${cel(NON_CANONICAL_SPELLING_REGEX)}))`;
 }
 
 /** CEL: every image of the Pod's containers, as one list. */
@@ -100,7 +100,7 @@ function jmesNotCanonical(subject: string, what: string): Record<string, unknown
       message: `${what} {{ ${subject} }} is written with a non-canonical registry host`,
     },
     {
-      key: `{{ regex_match('${quote(NON_CANONICAL_DOCKER_HUB_REGEX)}', ${subject}) }}`,
+      key: `{{ regex_match('${quote(NON_CANONICAL_SPELLING_REGEX)}', ${subject}) }}`,
       operator: 'Equals',
       value: true,
       message: `${what} {{ ${subject} }} spells Docker Hub other than docker.io/<namespace>/<name>`,

@@ -45,6 +45,15 @@ const BAD_SPELLINGS = [
   `Docker.IO/library/nginx@${DIGEST}`,
   `LOCALHOST:5000/acme/app@${DIGEST}`,
   `Acme/app@${DIGEST}`,
+  `localhost:80/acme/app@${DIGEST}`,
+  `127.0.0.1:80/acme/app@${DIGEST}`,
+  `127.1:5000/acme/app@${DIGEST}`,
+  `0x7f.0.0.1:5000/acme/app@${DIGEST}`,
+  `0177.0.0.1:5000/acme/app@${DIGEST}`,
+  `2130706433:5000/acme/app@${DIGEST}`,
+  `foo.1/acme/app@${DIGEST}`,
+  `[::1]:5000/acme/app@${DIGEST}`,
+  `[0:0::1]:5000/acme/app@${DIGEST}`,
 ];
 
 /** Canonical references that must stay admissible by the spelling check. */
@@ -59,7 +68,6 @@ const GOOD_SPELLINGS = [
   `localhost:5000/acme/app@${DIGEST}`,
   `localhost/acme/app@${DIGEST}`,
   `127.0.0.1:5000/acme/app@${DIGEST}`,
-  `[::1]:5000/acme/app@${DIGEST}`,
   `registry.example.com:8443/legacy/app@${DIGEST}`,
   `registry.example.com:4430/legacy/app@${DIGEST}`,
   `registry.example.com:44/legacy/app@${DIGEST}`,
@@ -332,6 +340,10 @@ describe('admission guards against spelling and image-volume bypasses', () => {
         'ghcr.io./acme/app',
         'localhost/acme',
         'localhost:5000/acme/app',
+        'localhost:80/acme/app',
+        '127.0.0.1:5000/acme/app',
+        '127.0.0.1:80/acme/app',
+        '127.1:5000/acme/app',
         'a.b/app',
       );
       const glob = fc.constantFrom(
@@ -350,6 +362,9 @@ describe('admission guards against spelling and image-volume bypasses', () => {
         'ghcr.io/*',
         'localhost/**',
         'localhost:5000/acme/*',
+        'localhost/acme/*',
+        '127.0.0.1:5000/**',
+        '127.0.0.1/**',
       );
       fc.assert(
         fc.property(
