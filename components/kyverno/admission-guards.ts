@@ -108,10 +108,58 @@ function jmesNotCanonical(subject: string, what: string): Record<string, unknown
   ];
 }
 
-/** The Pod's volumes with an image source; `|| []` keeps a Pod without volumes a no-op. */
-const IMAGE_VOLUMES_JMES = 'request.object.spec.volumes[?image] || `[]`';
+/**
+ * A rule for images Kyverno's ClusterPolicy does not verify: each item of `list` may only name an
+ * active exemption (spelled canonically); with no exemption at all, any item is denied.
+ */
+function exemptedOnlyRule(
+  scope: ClusterPolicyScope,
+  o: {
+    name: string;
+    kinds: string[];
+    /** JMESPath of the items, `|| []` so that none is a no-op. */
+    list: string;
+    /** JMESPath of an item's image reference, under `element`. */
+    reference: string;
+    requirement: string;
+    what: string;
+  },
+): Record<string, unknown> {
+  const none = scope.exemptReferences.length === 0;
+  const rule = podRule(`${o.name}-${none ? 'denied' : 'exempted-only'}`, scope, {
+    message: none
+      ? `trust policy requirement "${o.requirement}": expected no ${o.what} (the ClusterPolicy cannot verify them; the trust policy exempts none)`
+      : `trust policy requirement "${o.requirement}": expected no ${o.what} other than an exempted image (the ClusterPolicy cannot verify them)`,
+    foreach: [
+      {
+        list: o.list,
+        deny: {
+          conditions: {
+            any: [
+              {
+                key: `{{ element.${o.reference} }}`,
+                operator: 'AllNotIn',
+                // With no exemption, AllNotIn against a pattern no reference can match denies every item
+                // (an empty list would leave the result to Kyverno's reading of an empty set).
+                value: none ? ['trustops.invalid/no-exemption@none'] : [...scope.exemptReferences],
+                message: `${o.what} {{ element.name }} uses image {{ element.${o.reference} }}, which is not exempted`,
+              },
+              ...jmesNotCanonical(`element.${o.reference}`, o.what),
+            ],
+          },
+        },
+      },
+    ],
+  });
+  return { ...rule, match: { any: [{ resources: { kinds: o.kinds } }] } };
+}
 
-/** ClusterPolicy rules for both guards (validate/foreach; Kyverno autogen extends them to pod controllers). */
+/**
+ * ClusterPolicy rules for the guards (validate/foreach on Pods; Kyverno autogen extends Pod rules to
+ * pod controllers). Ephemeral containers are added through the `pods/ephemeralcontainers`
+ * subresource (`kubectl debug`), which rules matching `Pod` never see, and verifyImages is not known to
+ * verify on that subresource: there they are refused unless exempted, as image volumes are.
+ */
 export function clusterPolicyAdmissionGuards(scope: ClusterPolicyScope): Record<string, unknown>[] {
   const hostRule = podRule('image-hosts-canonical', scope, {
     message: `trust policy requirement "canonical host": every image must be written with ${CANONICAL_HOST_EXPECTATION}`,
@@ -122,46 +170,21 @@ export function clusterPolicyAdmissionGuards(scope: ClusterPolicyScope): Record<
       },
     ],
   });
-  const volumeRule =
-    scope.exemptReferences.length === 0
-      ? podRule('image-volumes-denied', scope, {
-          message:
-            'trust policy requirement "image volume": expected no image volume (Kyverno cannot verify them; the trust policy exempts none)',
-          deny: {
-            conditions: {
-              any: [
-                {
-                  key: `{{ length(${IMAGE_VOLUMES_JMES}) }}`,
-                  operator: 'GreaterThan',
-                  value: 0,
-                  message: `the Pod mounts image volumes {{ (${IMAGE_VOLUMES_JMES})[].image.reference }}`,
-                },
-              ],
-            },
-          },
-        })
-      : podRule('image-volumes-exempted-only', scope, {
-          message:
-            'trust policy requirement "image volume": expected no image volume other than an exempted image (Kyverno cannot verify image volumes)',
-          foreach: [
-            {
-              list: IMAGE_VOLUMES_JMES,
-              deny: {
-                conditions: {
-                  any: [
-                    {
-                      key: '{{ element.image.reference }}',
-                      operator: 'AllNotIn',
-                      value: [...scope.exemptReferences],
-                      message:
-                        'volume {{ element.name }} mounts image {{ element.image.reference }}, which is not exempted',
-                    },
-                    ...jmesNotCanonical('element.image.reference', 'image volume'),
-                  ],
-                },
-              },
-            },
-          ],
-        });
-  return [hostRule, volumeRule];
+  const volumeRule = exemptedOnlyRule(scope, {
+    name: 'image-volumes',
+    kinds: ['Pod'],
+    list: 'request.object.spec.volumes[?image] || `[]`',
+    reference: 'image.reference',
+    requirement: 'image volume',
+    what: 'image volume',
+  });
+  const ephemeralRule = exemptedOnlyRule(scope, {
+    name: 'debug-containers',
+    kinds: ['Pod/ephemeralcontainers'],
+    list: 'request.object.spec.ephemeralContainers || `[]`',
+    reference: 'image',
+    requirement: 'ephemeral container',
+    what: 'ephemeral container',
+  });
+  return [hostRule, volumeRule, ephemeralRule];
 }

@@ -387,7 +387,14 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     failurePolicy: 'Fail',
     matchConstraints: {
       resourceRules: [
-        { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
+        // `kubectl debug` adds ephemeral containers through the pods/ephemeralcontainers subresource
+        // (an UPDATE of it, with the whole Pod as object); `pods` alone would never see them.
+        {
+          apiGroups: [''],
+          apiVersions: ['v1'],
+          operations: ['CREATE', 'UPDATE'],
+          resources: ['pods', 'pods/ephemeralcontainers'],
+        },
       ],
       namespaceSelector: {
         matchExpressions: [
