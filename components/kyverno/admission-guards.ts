@@ -8,7 +8,9 @@ import {
 
 /**
  * Admission checks that do not depend on which trust-policy rule applies, rendered for both policy
- * kinds: every image host spelled canonically (see canonical-host.ts), and image volumes refused.
+ * kinds: every image host spelled canonically (see canonical-host.ts), and image volumes refused unless
+ * exempted (the ClusterPolicy also refuses debug containers added through the ephemeral-containers
+ * subresource unless exempted, see clusterPolicyAdmissionGuards).
  *
  * Image volumes (`spec.volumes[].image.reference`, Kubernetes 1.31+) are pulled by the kubelet and
  * can be executed from a container, but Kyverno verifies only container images: ClusterPolicy
@@ -18,7 +20,9 @@ import {
  * may mount an image volume only when its reference is an active exemption of the trust policy
  * (digest-pinned by construction, the owner's explicit acceptance, exactly what the pack admits
  * without evidence). Everything else is denied, whatever `unmatchedImages` says. This is stricter
- * than the pack, which verifies image volumes like containers; never weaker.
+ * than the pack, which verifies image volumes like containers; never weaker. (An ImageValidatingPolicy
+ * could list volumes through custom `spec.images` extractors, but those replace Kyverno's default
+ * extraction for every image, a change no test here can run against Kyverno itself: refused instead.)
  */
 
 const CONTAINER_KINDS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
