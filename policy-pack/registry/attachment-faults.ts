@@ -66,22 +66,50 @@ export function lenientDescriptors(
 export type BlobRead = { bytes: Buffer } | { ignored: IgnoredAttachment };
 
 /**
+ * Runs blob re-reads (see readAttachmentBlob) one at a time and stops at the first that fails, so a
+ * registry that oversizes every blob costs one re-read up to the limit, not one per attachment.
+ */
+export class ProbeQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  run<T>(probe: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(async () => {
+      if (this.failure !== undefined) throw this.failure.error;
+      try {
+        return await probe();
+      } catch (error) {
+        this.failure = { error };
+        throw error;
+      }
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export interface AttachmentBlobRead {
+  store: ImageStore;
+  repository: string;
+  descriptor: Descriptor;
+  maxBytes: number;
+  probes: ProbeQueue;
+  /** What a skipped blob is recorded as. */
+  source: IgnoredAttachment['source'];
+  attachment: string;
+}
+
+/**
  * Reads one attachment blob. What its descriptor declares (a digest that is not sha256, a size over the
  * limit) is judged before any request. A blob longer than its descriptor says is read once more up to
  * the limit: if those bytes hash to the digest, the registry is honest and the descriptor lied (a pushed
- * manifest, which distribution accepts with any size), so the item is skipped; if not, the registry lies
- * and the error propagates.
+ * manifest, which distribution accepts with any layer size), so the item is skipped; if not, the
+ * registry lies and the error (DIGEST_MISMATCH, or TOO_LARGE past the limit) propagates.
  */
-export async function readAttachmentBlob(
-  store: ImageStore,
-  repository: string,
-  descriptor: Descriptor,
-  maxBytes: number,
-  source: IgnoredAttachment['source'],
-  attachment: string,
-): Promise<BlobRead> {
+export async function readAttachmentBlob(read: AttachmentBlobRead): Promise<BlobRead> {
+  const { store, repository, descriptor, maxBytes } = read;
   const skip = (reason: IgnoredAttachmentReason, detail: string): BlobRead => ({
-    ignored: { source, attachment, reason, detail },
+    ignored: { source: read.source, attachment: read.attachment, reason, detail },
   });
   if (!isSha256Digest(descriptor.digest)) {
     return skip('DESCRIPTOR_MISMATCH', `its blob digest "${descriptor.digest.slice(0, 80)}" is not sha256`);
@@ -97,14 +125,15 @@ export async function readAttachmentBlob(
     bytes = await store.getBlob(repository, descriptor, maxBytes);
   } catch (e) {
     if (e instanceof RegistryError && e.code === 'TOO_LARGE' && descriptor.size < maxBytes) {
-      // Throws DIGEST_MISMATCH or TOO_LARGE again when the registry, not the descriptor, is at fault.
-      const actual = await store.getBlob(repository, { ...descriptor, size: maxBytes }, maxBytes);
+      const actual = await read.probes.run(() =>
+        store.getBlob(repository, { ...descriptor, size: maxBytes }, maxBytes),
+      );
       return skip(
         'DESCRIPTOR_MISMATCH',
         `its blob ${descriptor.digest} is ${actual.length} bytes where the descriptor says ${descriptor.size}`,
       );
     }
-    const fault = itemFault(e, source, attachment, 'blob');
+    const fault = itemFault(e, read.source, read.attachment, 'blob');
     if (fault === undefined) throw e;
     return { ignored: fault };
   }

@@ -1,4 +1,4 @@
-import { readAttachmentBlob, itemFault, lenientDescriptors } from './attachment-faults';
+import { itemFault, lenientDescriptors, ProbeQueue, readAttachmentBlob } from './attachment-faults';
 import { digestToTag, isSha256Digest } from './digest';
 import { RegistryError, type RegistryErrorDetails } from './errors';
 import { descriptorsOf, subjectDigest } from './manifest';
@@ -67,10 +67,10 @@ export async function discoverAttachments(
     reference: digest,
   };
   const budget = new AttachmentBudget(ctx.limits.attachments, details);
-  const ignored: IgnoredLog = [];
+  const skips: Skips = { ignored: [], probes: new ProbeQueue() };
   const cosign = (suffix: 'sig' | 'att' | 'sbom'): Promise<CosignLayer[]> =>
     ctx.discovery.cosignTags.includes(suffix)
-      ? cosignLayers(ctx, reference, digest, suffix, budget, ignored)
+      ? cosignLayers(ctx, reference, digest, suffix, budget, skips)
       : Promise.resolve([]);
 
   const [signatures, attestations, sboms, referrers, buildkit] = await Promise.all([
@@ -78,7 +78,7 @@ export async function discoverAttachments(
     cosign('att'),
     cosign('sbom'),
     ctx.discovery.referrers
-      ? referrerAttachments(ctx, reference, digest, budget, ignored)
+      ? referrerAttachments(ctx, reference, digest, budget, skips)
       : { bundles: [], unsigned: [] },
     buildkitAttestations(ctx, reference, digest, budget),
   ]);
@@ -94,7 +94,7 @@ export async function discoverAttachments(
     attestations,
     bundles: referrers.bundles,
     unsigned,
-    ignored: ignored.sort(
+    ignored: skips.ignored.sort(
       (a, b) => a.attachment.localeCompare(b.attachment) || a.reason.localeCompare(b.reason),
     ),
   };
@@ -120,8 +120,11 @@ class AttachmentBudget {
   }
 }
 
-/** Where discovery records the attached items it skipped (see attachment-faults.ts). */
-type IgnoredLog = IgnoredAttachment[];
+/** Shared by one image's discovery: the attached items it skipped, and its queue of blob re-reads. */
+interface Skips {
+  ignored: IgnoredAttachment[];
+  probes: ProbeQueue;
+}
 
 async function cosignLayers(
   ctx: DiscoveryContext,
@@ -129,7 +132,7 @@ async function cosignLayers(
   digest: string,
   suffix: 'sig' | 'att' | 'sbom',
   budget: AttachmentBudget,
-  ignored: IgnoredLog,
+  skips: Skips,
 ): Promise<CosignLayer[]> {
   const source = `cosign-${suffix}` as const;
   const tag = `${digestToTag(digest)}.${suffix}`;
@@ -139,14 +142,14 @@ async function cosignLayers(
   } catch (e) {
     const fault = itemFault(e, source, tag, 'manifest');
     if (fault === undefined) throw e;
-    ignored.push(fault);
+    skips.ignored.push(fault);
     return [];
   }
   if (!manifest) return [];
   const details = { registry: reference.registry, repository: reference.repository, reference: tag };
   const read = lenientDescriptors(manifest.json, 'layers', details);
   if (read === undefined) {
-    ignored.push({
+    skips.ignored.push({
       source,
       attachment: tag,
       reason: 'MALFORMED_MANIFEST',
@@ -156,7 +159,7 @@ async function cosignLayers(
   }
   budget.take(read.descriptors.length + read.malformed);
   if (read.malformed > 0) {
-    ignored.push({
+    skips.ignored.push({
       source,
       attachment: tag,
       reason: 'MALFORMED_MANIFEST',
@@ -165,16 +168,17 @@ async function cosignLayers(
   }
   const layers = await Promise.all(
     read.descriptors.map(async (descriptor): Promise<CosignLayer | undefined> => {
-      const blob = await readAttachmentBlob(
-        ctx.store,
-        reference.repository,
+      const blob = await readAttachmentBlob({
+        store: ctx.store,
+        repository: reference.repository,
         descriptor,
-        ctx.limits.blobBytes,
+        maxBytes: ctx.limits.blobBytes,
+        probes: skips.probes,
         source,
-        isSha256Digest(descriptor.digest) ? descriptor.digest : tag,
-      );
+        attachment: isSha256Digest(descriptor.digest) ? descriptor.digest : tag,
+      });
       if ('ignored' in blob) {
-        ignored.push(blob.ignored);
+        skips.ignored.push(blob.ignored);
         return undefined;
       }
       return { descriptor, payload: blob.bytes, annotations: descriptor.annotations ?? {} };
@@ -188,7 +192,7 @@ async function referrerAttachments(
   reference: ImageReference,
   digest: string,
   budget: AttachmentBudget,
-  ignored: IgnoredLog,
+  skips: Skips,
 ): Promise<{ bundles: ReferrerBundle[]; unsigned: UnsignedEvidence[] }> {
   // A listing naming one referrer twice must not count its evidence twice. A listing that cannot be read
   // at all (the referrers API answer, the tag-schema index) still fails the lookup: it names no one item.
@@ -201,7 +205,7 @@ async function referrerAttachments(
   const bundles: ReferrerBundle[] = [];
   const unsigned: UnsignedEvidence[] = [];
   const skip = (attachment: string, reason: IgnoredAttachmentReason, detail: string): void => {
-    ignored.push({ source: 'referrer', attachment, reason, detail });
+    skips.ignored.push({ source: 'referrer', attachment, reason, detail });
   };
   await Promise.all(
     listed.map(async (entry) => {
@@ -226,7 +230,7 @@ async function referrerAttachments(
       } catch (e) {
         const fault = itemFault(e, 'referrer', entry.digest, 'manifest');
         if (fault === undefined) throw e;
-        ignored.push(fault);
+        skips.ignored.push(fault);
         return;
       }
       const listingProblem = listingMismatch(entry, manifest);
@@ -266,15 +270,16 @@ async function referrerAttachments(
       }
       budget.take(layers.length - 1);
       for (const layer of layers) {
-        const blob = await readAttachmentBlob(
-          ctx.store,
-          reference.repository,
-          layer,
-          ctx.limits.blobBytes,
-          'referrer',
-          entry.digest,
-        );
-        if ('ignored' in blob) ignored.push(blob.ignored);
+        const blob = await readAttachmentBlob({
+          store: ctx.store,
+          repository: reference.repository,
+          descriptor: layer,
+          maxBytes: ctx.limits.blobBytes,
+          probes: skips.probes,
+          source: 'referrer',
+          attachment: entry.digest,
+        });
+        if ('ignored' in blob) skips.ignored.push(blob.ignored);
         else bundles.push({ descriptor, bundle: blob.bytes });
       }
     }),

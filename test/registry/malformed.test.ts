@@ -279,6 +279,48 @@ describe('registry/malformed: manifests, descriptors and token answers that do n
       await rejectsWithCode(client.attachments(ref, subject.digest), 'DIGEST_MISMATCH');
     });
 
+    it('a registry that oversizes every blob fails the lookup (TOO_LARGE) after one re-read, not one each', async () => {
+      const { subject } = await subjectWithGoodBundle();
+      await listReferrer(subject, bundleArtifact(subject, Buffer.from('{"second":true}')));
+      await listReferrer(subject, bundleArtifact(subject, Buffer.from('{"third":true}')));
+      proxy.setFaults([
+        { path: /\/blobs\//, action: { kind: 'oversize', bytes: 2 * 1024 * 1024, declareLength: false } },
+      ]);
+      const small = testClient({ limits: { blobBytes: 1024 * 1024 } });
+      try {
+        await rejectsWithCode(small.attachments(ref, subject.digest), 'TOO_LARGE');
+      } finally {
+        small.close();
+      }
+      // The first reads run concurrently and the lookup fails as soon as the re-read does, so how many of
+      // them were sent by then varies; the re-read is the one blob path requested twice.
+      const blobPaths = proxy.seen.filter((r) => r.path.includes('/blobs/')).map((r) => r.path);
+      const reread = blobPaths.filter((p, i) => blobPaths.indexOf(p) !== i);
+      assert.equal(
+        reread.length,
+        1,
+        `one re-read up to the limit, not one per blob: ${blobPaths.join(', ')}`,
+      );
+      assert.ok(blobPaths.length <= 3 + 1);
+    });
+
+    it('a pushed blob past the limit behind an understating descriptor still fails the lookup (TOO_LARGE)', async () => {
+      // Known limit: an honest registry sends the whole blob, and past the limit it cannot be told from one
+      // that lies, so it is not read and not skipped. The limit (limits.blobBytes) bounds this.
+      const { subject } = await subjectWithGoodBundle();
+      const artifact = edited(bundleArtifact(subject, Buffer.alloc(200, 0x20)), (j) => {
+        const l = j.layers[0];
+        if (l) l.size = 10;
+      });
+      await listReferrer(subject, artifact);
+      const small = testClient({ limits: { blobBytes: 100 } });
+      try {
+        await rejectsWithCode(small.attachments(ref, subject.digest), 'TOO_LARGE');
+      } finally {
+        small.close();
+      }
+    });
+
     it('a bundle layer declaring more than the blob limit: TOO_LARGE, and it is never requested', async () => {
       const { subject } = await subjectWithGoodBundle();
       const artifact = edited(bundleArtifact(subject, Buffer.from('{"a":1}')), (j) => {
