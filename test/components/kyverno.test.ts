@@ -10,6 +10,7 @@ import {
   type KyvernoArgs,
   type KyvernoImage,
 } from '../../components/kyverno/kyverno';
+import { enforcementGap } from '../../policy-pack/policies/admission-control-enforced';
 import { sharedPath } from '../support/shared';
 import { missingKeys, readYaml } from './support/chart-values';
 import {
@@ -87,6 +88,22 @@ describe('Kyverno component', () => {
     const cp = recordedResource('kubernetes:kyverno.io/v1:ClusterPolicy', 'kv-clusterpolicy').inputs as any;
     assert.equal(cp.spec.failurePolicy, 'Fail');
     assert.equal(cp.spec.rules[0].verifyImages[0].failureAction, 'Enforce');
+    // The admission guards travel with it: host spelling, image volumes, debug containers.
+    const names = cp.spec.rules.map((r: any) => r.name);
+    for (const guard of [
+      'image-hosts-canonical',
+      'image-volumes-exempted-only',
+      'debug-containers-exempted-only',
+    ])
+      assert.ok(names.includes(guard), guard);
+    const ivp = recordedResource(
+      'kubernetes:policies.kyverno.io/v1:ImageValidatingPolicy',
+      'kv-imagevalidatingpolicy',
+    ).inputs as any;
+    assert.ok(ivp.spec.matchConstraints.resourceRules[0].resources.includes('pods/ephemeralcontainers'));
+    // What the component applies is what the pack's admission-control-enforced counts as enforcing.
+    assert.equal(enforcementGap('kubernetes:kyverno.io/v1:ClusterPolicy', cp), undefined);
+    assert.equal(enforcementGap('kubernetes:policies.kyverno.io/v1:ImageValidatingPolicy', ivp), undefined);
   });
 
   const chartDir = sharedPath('schemas/charts/kyverno-3.9.0', 'kyverno chart values', 1);
