@@ -242,4 +242,51 @@ describe('components x policy pack: secure by default, weakened variants caught'
       'images-pinned-by-digest mandatory NOT_PINNED @web',
     ]);
   });
+
+  it('Kyverno enforcing a policy that names no signer: admission control is missing, nothing else', async () => {
+    const rec = await record(() => {
+      const cluster = new ConfidentialCluster('prod', GCP);
+      const onCluster = { providers: [cluster.provider] };
+      const viaCluster = { provider: cluster.provider };
+      new ConfidentialNodePool('tdx', { ...GCP, cluster: cluster.cluster.name });
+      new Spire(
+        'spire',
+        { trustDomain: 'prod.acme.example', clusterName: 'prod', imageDigests: SPIRE_DIGESTS },
+        onCluster,
+      );
+      new k8s.helm.v4.Chart(
+        'kyverno',
+        {
+          chart: 'kyverno',
+          version: '3.9.0',
+          repositoryOpts: { repo: 'https://kyverno.github.io/kyverno/' },
+        },
+        viaCluster,
+      );
+      // Enforce, failurePolicy Fail, Pods matched: but no attestor, so every image passes unverified.
+      new k8s.apiextensions.CustomResource(
+        'verify-nothing',
+        {
+          apiVersion: 'kyverno.io/v1',
+          kind: 'ClusterPolicy',
+          metadata: { name: 'verify-images' },
+          spec: {
+            failurePolicy: 'Fail',
+            rules: [
+              {
+                name: 'verify',
+                match: { any: [{ resources: { kinds: ['Pod'] } }] },
+                verifyImages: [{ imageReferences: ['*'], failureAction: 'Enforce', attestors: [] }],
+              },
+            ],
+          },
+        },
+        viaCluster,
+      );
+      new SecureWorkload('web', { namespace: 'shop', image: app.ref, confidential: true }, onCluster);
+    });
+    assert.deepEqual(await violations(analyzer, rec), [
+      'admission-control-enforced mandatory ADMISSION_CONTROL_MISSING @prod',
+    ]);
+  });
 });
