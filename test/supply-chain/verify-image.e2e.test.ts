@@ -940,6 +940,35 @@ describe('image verification end to end (real registry, real signatures)', funct
       });
     }
 
+    it('platforms: each — a malformed referrer on one platform manifest is noted with that subject', async function () {
+      const images = defaultRules(world.registry.host).replace(
+        '- name: acme',
+        '- name: acme\n    platforms: each',
+      );
+      const p = await publishIndex(world, 'cosign', (w) => (w === 'index' ? undefined : happyEvidence()));
+      const arm64 = p.platforms[1];
+      assert.ok(arm64 && arm64.platform?.architecture === 'arm64');
+      const subject = { mediaType: arm64.mediaType, digest: arm64.digest, size: arm64.manifest.length };
+      const bad = await pushImage(
+        world.pusher,
+        'acme/multi',
+        buildArtifactManifest({
+          artifactType: SIGSTORE_BUNDLE_V03,
+          subject,
+          layers: [blobOf('text/plain', Buffer.from('not a bundle'))],
+        }),
+      );
+      await addToReferrersFallback(world.pusher, 'acme/multi', arm64.digest, {
+        ...bad,
+        artifactType: SIGSTORE_BUNDLE_V03,
+      });
+      const v = await world.verify(p.ref, world.policy({ images }));
+      assertAllowed(v);
+      assert.equal(v.notes?.length, 1);
+      assert.equal(v.notes?.[0]?.attachment, bad.digest);
+      assert.match(v.notes?.[0]?.subject ?? '', new RegExp(`^${arm64.digest} \\(linux/arm64\\)$`));
+    });
+
     it('a referrer manifest served as non-JSON bytes matching its digest: skipped; bytes not matching: REGISTRY_ERROR', async function () {
       const proxy = await new FaultProxy(world.registry.url).start();
       try {
