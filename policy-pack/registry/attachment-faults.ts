@@ -1,5 +1,5 @@
 import { isSha256Digest } from './digest';
-import { RegistryError, type RegistryErrorCode, type RegistryErrorDetails } from './errors';
+import { RegistryError, type RegistryErrorDetails } from './errors';
 import { toDescriptor } from './manifest';
 import type { Descriptor, IgnoredAttachment, IgnoredAttachmentReason, ImageStore } from './types';
 
@@ -15,26 +15,26 @@ import type { Descriptor, IgnoredAttachment, IgnoredAttachmentReason, ImageStore
  * insecure redirects, bodies streamed past the size limit.
  */
 
-/** Registry error codes that describe one stored item rather than the registry or the path to it. */
-const ITEM_FAULTS: ReadonlySet<RegistryErrorCode> = new Set([
-  'NOT_FOUND',
-  'BAD_RESPONSE',
-  'UNSUPPORTED_MEDIA_TYPE',
-]);
-
-/** A skipped item, or undefined when `e` must propagate (a registry or transport failure, or a bug). */
+/**
+ * A skipped item, or undefined when `e` must propagate (a registry or transport failure, or a bug).
+ * Item faults: absent (NOT_FOUND: listed, but the registry has no such content), and, for a manifest,
+ * bytes that hashed to their digest but are not a usable manifest (UNSUPPORTED_MEDIA_TYPE, and
+ * BAD_RESPONSE without an HTTP status). A BAD_RESPONSE with a status is the registry answering
+ * unexpectedly; for a blob, whose digest is checked before any request, it is the transport: both fail.
+ */
 export function itemFault(
   e: unknown,
   source: IgnoredAttachment['source'],
   attachment: string,
   what: 'manifest' | 'blob',
 ): IgnoredAttachment | undefined {
-  if (!(e instanceof RegistryError) || !ITEM_FAULTS.has(e.code)) return undefined;
+  if (!(e instanceof RegistryError)) return undefined;
   let reason: IgnoredAttachmentReason;
   if (e.code === 'NOT_FOUND') reason = 'NOT_FOUND';
+  else if (what === 'blob') return undefined;
   else if (e.code === 'UNSUPPORTED_MEDIA_TYPE') reason = 'UNSUPPORTED_MEDIA_TYPE';
-  // A BAD_RESPONSE with a status is the registry's answer about this item; without one, about its bytes.
-  else reason = e.status === undefined && what === 'manifest' ? 'MALFORMED_MANIFEST' : 'UNREADABLE';
+  else if (e.code === 'BAD_RESPONSE' && e.status === undefined) reason = 'MALFORMED_MANIFEST';
+  else return undefined;
   return { source, attachment, reason, detail: `${e.code}: ${e.message}` };
 }
 

@@ -74,8 +74,7 @@ export type IgnoredAttachmentReason =
   | 'UNSUPPORTED_MEDIA_TYPE' // not an image manifest, or a schema other than 2
   | 'DESCRIPTOR_MISMATCH' // a listing or layer descriptor disagrees with the content it names
   | 'NOT_FOUND' // listed, but not in the registry
-  | 'TOO_LARGE' // declares more bytes than limits.blobBytes
-  | 'UNREADABLE'; // the registry answered this one item with an unexpected status or body
+  | 'TOO_LARGE'; // declares more bytes than limits.blobBytes
 
 /** One attached item that was skipped: it never counts as evidence; it is reported as a note. */
 export interface IgnoredAttachment {

@@ -129,7 +129,7 @@ export interface VerdictNote {
   attachment: string;
   /**
    * Why, as a code: `NO_BUNDLE_LAYER`, `MALFORMED_MANIFEST`, `UNSUPPORTED_MEDIA_TYPE`, `DESCRIPTOR_MISMATCH`,
-   * `NOT_FOUND`, `TOO_LARGE`, `UNREADABLE` (registry layer), or `MALFORMED_PAYLOAD` (read, but its content
+   * `NOT_FOUND`, `TOO_LARGE` (registry layer), or `MALFORMED_PAYLOAD` (read, but its content
    * is not the signature, envelope or bundle it claims to be).
    */
   reason: string;

@@ -23,7 +23,7 @@ import type {
   ImageReference,
   RegistryClient,
 } from '../../policy-pack/registry/types';
-import { sha256 } from '../support/raw-distribution';
+import { rawManifest, sha256 } from '../support/raw-distribution';
 import { startRegistry, type RunningRegistry } from '../support/registry';
 import { FaultProxy } from './support/fault-proxy';
 import { fixedCredentials, rejectsWithCode, testClient } from './support/env';
@@ -390,6 +390,24 @@ describe('registry/malformed: manifests, descriptors and token answers that do n
       const { subject, good } = await subjectWithGoodBundle();
       proxy.setFaults([{ path: tagPath(good.digest), action: { kind: 'status', status: 503 } }]);
       await rejectsWithCode(client.attachments(ref, subject.digest), 'UNAVAILABLE');
+    });
+
+    it('an unexpected status for one referrer manifest, or a truncated bundle blob, still fails the lookup', async () => {
+      const { subject, good } = await subjectWithGoodBundle();
+      proxy.setFaults([{ path: tagPath(good.digest), action: { kind: 'status', status: 400 } }]);
+      await rejectsWithCode(client.attachments(ref, subject.digest), 'BAD_RESPONSE');
+      const manifest = JSON.parse(
+        (await rawManifest(registry.url, 'team/app', good.digest)).bytes.toString(),
+      ) as { layers: Descriptor[] };
+      const blob = manifest.layers[0];
+      assert.ok(blob);
+      proxy.setFaults([{ path: new RegExp(`/blobs/${blob.digest}$`), action: { kind: 'truncate' } }]);
+      const fresh = testClient();
+      try {
+        await rejectsWithCode(fresh.attachments(ref, subject.digest), 'UNAVAILABLE');
+      } finally {
+        fresh.close();
+      }
     });
 
     it('a referrers listing that is not an index still fails the lookup (BAD_RESPONSE)', async () => {
