@@ -1,3 +1,4 @@
+import { kyvernoPattern } from './policy-pattern';
 import { normaliseRepositoryUri } from '../../policy-pack/supply-chain/provenance';
 import type { ImageRule, SbomFormat } from '../../policy-pack/supply-chain/types';
 import { PROVENANCE_PREDICATE_TYPES, REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from './predicate-types';
@@ -83,7 +84,9 @@ export function provenanceCheck(rule: ImageRule, signers: string): string {
       ];
       if (prov.builderId !== undefined) parts.push(`${builder} == ${cel(prov.builderId)}`);
       if (prov.builderIdRegExp !== undefined)
-        parts.push(`${builder}.matches(${cel(`^(?:${prov.builderIdRegExp})$`)})`);
+        parts.push(
+          `${builder}.matches(${cel(kyvernoPattern(prov.builderIdRegExp, 'provenance.builderIdRegExp'))})`,
+        );
       if (prov.sourceRepository !== undefined) {
         const re = sourceRepositoryRegex(prov.sourceRepository);
         parts.push(

@@ -26,6 +26,8 @@ import {
   PROVENANCE_PREDICATE_TYPES,
   REBUILD_PREDICATE_TYPE,
 } from './predicate-types';
+import { kyvernoPattern, kyvernoRawStringPattern } from './policy-pattern';
+import { anchoredSource } from '../../policy-pack/supply-chain/anchored-regexp';
 import { signersByName, type RenderableSigner, type RenderableTrustPolicy } from './renderable-policy';
 import { customTrustMaterial, type CustomTrustMaterial } from './trust-material';
 
@@ -205,9 +207,9 @@ function keylessIdentity(k: KeylessSigner): Record<string, string> {
   const id: Record<string, string> = {};
   // The trust policy's regular expressions are anchored; Kyverno's (Go regexp) are not.
   if (k.issuer !== undefined) id.issuer = k.issuer;
-  if (k.issuerRegExp !== undefined) id.issuerRegExp = `^(?:${k.issuerRegExp})$`;
+  if (k.issuerRegExp !== undefined) id.issuerRegExp = kyvernoPattern(k.issuerRegExp, 'issuerRegExp');
   if (k.subject !== undefined) id.subject = k.subject;
-  if (k.subjectRegExp !== undefined) id.subjectRegExp = `^(?:${k.subjectRegExp})$`;
+  if (k.subjectRegExp !== undefined) id.subjectRegExp = kyvernoPattern(k.subjectRegExp, 'subjectRegExp');
   return id;
 }
 
@@ -361,7 +363,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       const c = rule.provenance;
       const constraintText = [
         c.builderId && `builder ${c.builderId}`,
-        c.builderIdRegExp && `builder matching ^(?:${c.builderIdRegExp})$`,
+        c.builderIdRegExp && `builder matching ${anchoredSource(c.builderIdRegExp)}`,
         c.sourceRepository && `source ${c.sourceRepository}`,
       ].filter(Boolean);
       add(
@@ -506,7 +508,7 @@ function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
         all.push({ key: '{{ runDetails.builder.id }}', operator: 'Equals', value: p.builderId });
       if (p.builderIdRegExp !== undefined) {
         all.push({
-          key: `{{ regex_match('${`^(?:${p.builderIdRegExp})$`.replace(/'/g, "\\'")}', runDetails.builder.id) }}`,
+          key: `{{ regex_match('${kyvernoRawStringPattern(p.builderIdRegExp, 'provenance.builderIdRegExp')}', runDetails.builder.id) }}`,
           operator: 'Equals',
           value: true,
         });

@@ -449,6 +449,51 @@ describe('Kyverno policy rendered from the trust policy', () => {
     }
   });
 
+  it('renders trust-policy patterns as the pack anchors them, and refuses what RE2 or a JMESPath raw string cannot carry', () => {
+    const policy = loadFixturePolicy();
+    const release = policy.resolvedSigners['acme-ci']!;
+    const withSubject = (subjectRegExp: string) => ({
+      ...policy,
+      resolvedSigners: {
+        ...policy.resolvedSigners,
+        'acme-ci': { ...release, keyless: { ...release.keyless!, subject: undefined, subjectRegExp } },
+      },
+    });
+    const rendered = JSON.stringify(
+      renderKyvernoPolicies(withSubject('https://github\\.com/acme/.+'), { now: NOW }),
+    );
+    assert.ok(rendered.includes(JSON.stringify('^(?:https://github\\.com/acme/.+)$').slice(1, -1)));
+    // a lookahead the pack's loader refuses, given to the renderer directly
+    assert.throws(
+      () => renderKyvernoPolicies(withSubject('https://github\\.com/(?!evil).+'), { now: NOW }),
+      (e: unknown) => e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE',
+    );
+    // a pattern that escapes its anchors if pasted as text
+    assert.throws(
+      () => renderKyvernoPolicies(withSubject('a)|(b'), { now: NOW }),
+      (e: unknown) => e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE',
+    );
+    const withBuilder = (builderIdRegExp: string) => ({
+      ...policy,
+      images: policy.images.map((r) =>
+        r.provenance ? { ...r, provenance: { ...r.provenance, builderIdRegExp } } : r,
+      ),
+    });
+    assert.ok(
+      policy.images.some((r) => r.provenance),
+      'the fixture has a provenance requirement',
+    );
+    const clusterPolicy = { now: NOW, kinds: ['ClusterPolicy' as const] };
+    assert.doesNotThrow(() => renderKyvernoPolicies(withBuilder('https://ci\\.example/.+'), clusterPolicy));
+    for (const bad of ["it's", 'a\\\\b', 'x{{y', 'x}}y']) {
+      assert.throws(
+        () => renderKyvernoPolicies(withBuilder(bad), clusterPolicy),
+        (e: unknown) => e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE',
+        bad,
+      );
+    }
+  });
+
   it('refuses, with a coded error, what it cannot express faithfully', () => {
     const policy = loadFixturePolicy();
     const withClaim = {
