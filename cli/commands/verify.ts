@@ -63,7 +63,10 @@ export async function verifyCommand(
   return verdict.allowed ? EXIT.OK : EXIT.BLOCKED;
 }
 
-/** The readable report: image, digest, rule, then each unmet requirement with expected, found and hint. */
+/**
+ * The readable report: image, digest, rule, then each unmet requirement with expected, found and hint,
+ * then a note per skipped (malformed) attachment.
+ */
 export function renderVerdict(v: ImageVerdict): string {
   const lines: string[] = [];
   lines.push(`${v.allowed ? 'ALLOWED' : 'BLOCKED'}  ${v.image}`);
@@ -81,6 +84,10 @@ export function renderVerdict(v: ImageVerdict): string {
     lines.push(`       expected: ${f.expected}`);
     lines.push(`       found:    ${f.found}`);
     lines.push(`       hint:     ${f.hint}`);
+  }
+  // skipped attachments never change the verdict, but someone pushed them: say so
+  for (const n of v.notes ?? []) {
+    lines.push(`  note ${n.code} ${n.reason}${n.subject ? ` [${n.subject}]` : ''}: ${n.message}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -135,6 +135,25 @@ function reportVerdict(
   verdict: ImageVerdict,
 ): void {
   const at = verdict.digest ? `${subject} (${verdict.digest})` : subject;
+  if (verdict.allowed) {
+    // A skipped attachment never counts and never blocks, but someone pushed it next to a deployed image:
+    // advisory, so it is seen (a blocked verdict's findings already name what was skipped).
+    for (const n of verdict.notes ?? []) {
+      report(
+        reportViolation,
+        {
+          code: n.code,
+          resource,
+          subject: n.subject ? `${at} [${n.subject}]` : at,
+          requirement: REQUIREMENT,
+          expected: 'attachments that are well-formed signatures, attestations or bundles',
+          found: `${n.message} (${n.reason})`,
+          hint: 'Not counted as evidence. Remove it, or find out who pushed it.',
+        },
+        'advisory',
+      );
+    }
+  }
   if (verdict.allowed && verdict.exemption) {
     const ex = verdict.exemption;
     const waived = verdict.findings.map((f) => `${f.requirement} (${f.code})`).join(', ') || 'nothing';

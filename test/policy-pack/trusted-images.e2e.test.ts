@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { parse as parseYaml } from 'yaml';
+import { addToReferrersFallback } from '../../cli/oci/attach';
+import { blobOf } from '../../cli/oci/digest';
+import { buildArtifactManifest } from '../../cli/oci/image';
+import { SIGSTORE_BUNDLE_V03 } from '../../cli/oci/media-types';
+import { pushImage } from '../../cli/oci/target';
 import { startAnalyzer, type AnalyzerSession, type ResourceInput } from '../../cli/analyzer';
 import { buildPackConfig, type PackConfig } from '../../policy-pack/config';
 import type { TrustPolicy } from '../../policy-pack/supply-chain/types';
@@ -167,6 +172,29 @@ describe('trusted-images through the analyzer protocol (real registry, real sign
       'trusted-images mandatory EXEMPTION_EXPIRED',
       'trusted-images mandatory SIGNATURE_MISSING',
     ]);
+  });
+
+  it('a malformed referrer next to a compliant image is one advisory ATTACHMENT_IGNORED, never a block', async function () {
+    const p = await publish(world, 'referrer', compliantEvidence());
+    const img = p.image as { manifest: Buffer; mediaType: string };
+    const bogus = await pushImage(
+      world.pusher,
+      'acme/app',
+      buildArtifactManifest({
+        artifactType: SIGSTORE_BUNDLE_V03,
+        subject: { mediaType: img.mediaType, digest: p.digest, size: img.manifest.length },
+        layers: [blobOf('text/plain', Buffer.from('not a bundle'))],
+      }),
+    );
+    await addToReferrersFallback(world.pusher, 'acme/app', p.digest, {
+      ...bogus,
+      artifactType: SIGSTORE_BUNDLE_V03,
+    });
+    await analyzer.configure(configOf(world));
+    const r = await analyzer.analyze(workload(p.ref));
+    assert.deepEqual(summary(r), ['trusted-images advisory ATTACHMENT_IGNORED']);
+    const m = messages(r, 'trusted-images')[0]!;
+    for (const part of [bogus.digest, 'NO_BUNDLE_LAYER', p.digest]) assert.ok(m.includes(part), m);
   });
 
   it('init containers and Cloud Run services are verified too, each image named', async function () {
