@@ -164,6 +164,9 @@ async function thousand(world: World): Promise<FleetResult> {
     }),
     trustedRoot: loadTrustedRoot(world.mock.trustedRoot, 'sigstore mock'),
   });
+  const mb = (n: number) => `${Math.round(n / 1048576)} MB`;
+  global.gc?.();
+  const before = process.memoryUsage();
   const registryPid = world.registry.process.pid;
   const registryCpu0 = cpuSecondsOf(registryPid);
   const cpu0 = process.cpuUsage();
@@ -180,6 +183,13 @@ async function thousand(world: World): Promise<FleetResult> {
   );
   const seconds = ms(start) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const after = process.memoryUsage();
+  global.gc?.();
+  const retained = process.memoryUsage();
+  process.stderr.write(
+    `fleet memory: before ${mb(before.rss)} rss / ${mb(before.heapUsed)} heap / ${mb(before.arrayBuffers)} buffers (the test world and ${IMAGES} published images); ` +
+      `after ${mb(after.rss)} / ${mb(after.heapUsed)}; retained after GC ${mb(retained.heapUsed)} heap\n`,
+  );
   const registryCpu1 = cpuSecondsOf(registryPid);
 
   // the floor: exactly those requests again, no verification, same concurrency, fresh connections
