@@ -12,6 +12,7 @@ import { sharedPath } from '../support/shared';
 import { crdValidator, schemaErrors } from './support/crd-schemas';
 import { admitPod, evaluateCel, type SimEvidence } from './support/kyverno-cel-sim';
 import { loadFixturePolicy, trustPolicyDocument } from './support/trust-policy-fixture';
+import { compliantEvidence } from './support/compliant-evidence';
 
 /**
  * Red-team findings on the rendered admission policies, each tried against real pod objects: an image
@@ -125,39 +126,6 @@ function ivpAdmits(ivp: any, policy: ResolvedTrustPolicy, p: PodShape, evidence:
     if (p[k]) images[k] = p[k];
   }
   return admitPod(ivp, images, () => evidence, signerMap(ivp, policy), podObject(p));
-}
-
-/** What a compliant release publishes for the fixture's acme rule (signature, SBOM, provenance, 2 rebuilds). */
-function compliantEvidence(): SimEvidence {
-  return {
-    signatures: ['acme-ci'],
-    statements: [
-      {
-        signer: 'acme-ci',
-        predicateType: 'https://cyclonedx.org/bom',
-        predicate: { bomFormat: 'CycloneDX', specVersion: '1.5', components: [{ name: 'a' }] },
-      },
-      {
-        signer: 'acme-ci',
-        predicateType: 'https://slsa.dev/provenance/v1',
-        predicate: {
-          buildDefinition: {
-            buildType: 'https://actions.github.io/buildtypes/workflow/v1',
-            externalParameters: {},
-            resolvedDependencies: [
-              { uri: 'git+https://github.com/acme/shop@refs/tags/v1', digest: { gitCommit: 'abc' } },
-            ],
-          },
-          runDetails: { builder: { id: 'https://github.com/acme/shop/.github/workflows/release.yml@v1' } },
-        },
-      },
-      ...['rebuilder-a', 'rebuilder-k'].map((signer) => ({
-        signer,
-        predicateType: 'https://slsa.dev/verification_summary/v1',
-        predicate: { verificationResult: 'PASSED' },
-      })),
-    ],
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -7,6 +7,11 @@ import type { ResolvedTrustPolicy } from '../../policy-pack/supply-chain/trust-p
 import { cyclonedxDocument, slsaV02, slsaV1, spdxDocument, vsa } from '../supply-chain/support/world';
 import { admitPod, type SimEvidence, type SimStatement } from './support/kyverno-cel-sim';
 import { loadFixturePolicy } from './support/trust-policy-fixture';
+import {
+  compliantEvidence,
+  FIXTURE_BUILDER as BUILDER,
+  FIXTURE_SOURCE as SOURCE,
+} from './support/compliant-evidence';
 
 /**
  * The rendered admission policy, evaluated as CEL (a real CEL engine with RE2), against the pack's own
@@ -16,8 +21,6 @@ import { loadFixturePolicy } from './support/trust-policy-fixture';
 
 const DIGEST = `sha256:${'e'.repeat(64)}`;
 const IMAGE = `ghcr.io/acme/shop/api@${DIGEST}`;
-const SOURCE = 'git+https://github.com/acme/shop@refs/tags/v1.2.3';
-const BUILDER = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/tags/v1.2.3';
 const NOW = new Date('2026-11-26T00:00:00Z');
 
 function packAllows(policy: ResolvedTrustPolicy, repository: string, ev: SimEvidence): boolean {
@@ -53,35 +56,6 @@ function attestorSigners(ivp: KubernetesObject, policy: ResolvedTrustPolicy): Ma
     map.set(a.name, signer);
   }
   return map;
-}
-
-/** What a compliant release of the fixture's acme rule publishes. */
-function compliantEvidence(): SimEvidence {
-  return {
-    signatures: ['acme-ci'],
-    statements: [
-      {
-        signer: 'acme-ci',
-        predicateType: 'https://cyclonedx.org/bom',
-        predicate: cyclonedxDocument('1.5', 2),
-      },
-      {
-        signer: 'acme-ci',
-        predicateType: 'https://slsa.dev/provenance/v1',
-        predicate: slsaV1({ builderId: BUILDER, repo: SOURCE }),
-      },
-      {
-        signer: 'rebuilder-a',
-        predicateType: 'https://slsa.dev/verification_summary/v1',
-        predicate: vsa('PASSED'),
-      },
-      {
-        signer: 'rebuilder-k',
-        predicateType: 'https://slsa.dev/verification_summary/v1',
-        predicate: vsa('PASSED'),
-      },
-    ],
-  };
 }
 
 describe('rendered admission policy, evaluated as CEL, against the pack on the same evidence', () => {
