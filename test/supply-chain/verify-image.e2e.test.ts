@@ -258,6 +258,36 @@ describe('image verification end to end (real registry, real signatures)', funct
           }
         });
 
+        it('an email identity (an rfc822Name SAN, as Fulcio issues) meets an email expectation, exact or by pattern', async function () {
+          const EMAIL_ISSUER = 'https://accounts.example.com';
+          for (const [expectation, email, allowed] of [
+            ['subjectRegExp: .+@acme\\.com', 'release@acme.com', true],
+            ['subject: release@acme.com', 'release@acme.com', true],
+            ['subjectRegExp: .+@acme\\.com', 'release@acme.com.evil.example', false],
+            ['subject: release@acme.com', 'Release@acme.com', false],
+          ] as const) {
+            const yaml = world
+              .policyYaml()
+              .replace(/subjectRegExp: .*/, expectation)
+              .replace(/issuer: https:\/\/token\.actions\.githubusercontent\.com/, `issuer: ${EMAIL_ISSUER}`);
+            assert.ok(
+              yaml.includes(`issuer: ${EMAIL_ISSUER}`),
+              'the release signer now names the email issuer',
+            );
+            const policy = parseTrustPolicy(yaml, { baseDir: world.dir });
+            // everything the release signer signs (signature, SBOM, provenance) under the email identity
+            const signer = { keyless: { issuer: EMAIL_ISSUER, email } };
+            const happy = happyEvidence();
+            const e = {
+              signatures: [{ signer }],
+              attestations: happy.attestations.map((a) => (a.signer === RELEASE ? { ...a, signer } : a)),
+            };
+            const v = await world.verify((await publish(world, format, e)).ref, policy);
+            if (allowed) assertAllowed(v);
+            else assertBlocked(v, 'signature', 'SIGNER_UNTRUSTED');
+          }
+        });
+
         it('replay: a signature made for another digest never counts (DIGEST_MISMATCH)', async function () {
           const other = await publish(world, format);
           const e = {
