@@ -1,5 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { addToReferrersFallback, attachCosignSignatures, digestTag } from '../../cli/oci/attach';
+import {
+  addToReferrersFallback,
+  attachCosignSignatures,
+  digestTag,
+  inTotoStatement,
+} from '../../cli/oci/attach';
 import { blobOf } from '../../cli/oci/digest';
 import { buildArtifactManifest, buildImage, buildIndex, type OciImage } from '../../cli/oci/image';
 import { OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../../cli/oci/media-types';
@@ -736,6 +741,59 @@ describe('image verification end to end (real registry, real signatures)', funct
           const f = assertBlocked(blocked, 'signature', 'SIGNATURE_MISSING');
           assert.match(f.subject ?? '', /linux\/arm64/);
           assert.ok(!blocked.findings.some((x) => (x.subject ?? '').includes('amd64')));
+        });
+
+        it('a BuildKit provenance attestation in the index is unsigned and never meets the provenance requirement', async function () {
+          const repo = `acme/buildkit-${format}`;
+          const amd64 = buildImage({
+            seed: `buildkit-${format}-${Date.now()}`,
+            platform: { os: 'linux', architecture: 'amd64' },
+          });
+          // what `docker buildx build --provenance=true` adds: an unsigned in-toto manifest beside the image
+          const statement = blobOf(
+            'application/vnd.in-toto+json',
+            inTotoStatement({
+              subjects: [{ name: 'app', digest: { sha256: amd64.digest.slice(7) } }],
+              predicateType: SLSA_V1,
+              predicate: slsaV1(),
+            }),
+          );
+          const attestation = buildArtifactManifest({
+            layers: [{ ...statement, annotations: { 'in-toto.io/predicate-type': SLSA_V1 } }],
+          });
+          const indexJson = JSON.parse(buildIndex([amd64]).manifest.toString()) as { manifests: unknown[] };
+          indexJson.manifests.push({
+            mediaType: OCI_MANIFEST,
+            digest: attestation.digest,
+            size: attestation.manifest.length,
+            platform: { os: 'unknown', architecture: 'unknown' },
+            annotations: {
+              'vnd.docker.reference.digest': amd64.digest,
+              'vnd.docker.reference.type': 'attestation-manifest',
+            },
+          });
+          const amd64Descriptor = await pushImage(world.pusher, repo, amd64);
+          await pushImage(world.pusher, repo, attestation);
+          const index = Buffer.from(JSON.stringify(indexJson));
+          const indexDigest = await world.pusher.putManifest(repo, index, OCI_INDEX, 'v1');
+          // everything else the rule asks for, signed, on the platform image: only provenance is left to BuildKit
+          const e = withAttestations((atts) =>
+            atts.filter((a) => !(a.predicateType === SLSA_V1 && a.signer === RELEASE)),
+          );
+          await attachEvidence(world, format, repo, { ...amd64Descriptor, manifest: amd64.manifest }, e);
+          const images = defaultRules(world.registry.host).replace(
+            '- name: acme',
+            '- name: acme\n    platforms: each',
+          );
+          const v = await world.verify(
+            `${world.registry.host}/${repo}@${indexDigest}`,
+            world.policy({ images }),
+          );
+          const f = assertBlocked(v, 'provenance', 'PROVENANCE_MISSING');
+          assert.match(f.subject ?? '', /linux\/amd64/);
+          assert.match(f.found, /1 unsigned attestation \(never counted\)/);
+          // and the attestation manifest is not taken for a platform to verify
+          assert.ok(!v.findings.some((x) => (x.subject ?? '').includes('unknown')));
         });
 
         it('both: the index and each platform manifest must satisfy the rule', async function () {
