@@ -12,6 +12,7 @@ import type { ImagesPinnedByDigestConfig } from './policies/images-pinned-by-dig
 import type { TrustedImagesConfig } from './policies/trusted-images';
 import type { RegistrySettings } from './policies/support/verification';
 import type { TrustPolicy } from './supply-chain/types';
+import type { NotImageProperty } from './workloads';
 
 export type EnforcementLevel = 'advisory' | 'mandatory' | 'remediate' | 'disabled';
 
@@ -37,6 +38,8 @@ export interface PackConfigInput {
   registry?: RegistrySettings;
   /** Registry prefixes images may come from. Default: none (every image blocked by allowed-registries). */
   allowedPrefixes?: string[];
+  /** Custom-resource `image` properties that are not container images (see workloads/not-image.ts). */
+  notImageProperties?: NotImageProperty[];
   /** `remediate` pins tags to verified digests; default mandatory. */
   pinningLevel?: 'mandatory' | 'remediate' | 'advisory';
   /** Extra per-policy entries merged over the generated ones. */
@@ -54,10 +57,16 @@ export function buildPackConfig(input: PackConfigInput): PackConfig {
     ...(input.trustPolicyBaseDir ? { trustPolicyBaseDir: input.trustPolicyBaseDir } : {}),
     ...(input.registry ? { registry: input.registry } : {}),
   };
+  // every policy that reads workload images must agree on what is not an image
+  const notImages = input.notImageProperties ? { notImageProperties: input.notImageProperties } : {};
   const config: PackConfig = {
-    'trusted-images': { ...verification },
-    'images-pinned-by-digest': { enforcementLevel: input.pinningLevel ?? 'mandatory', ...verification },
-    'allowed-registries': { allowedPrefixes: input.allowedPrefixes ?? [] },
+    'trusted-images': { ...verification, ...notImages },
+    'images-pinned-by-digest': {
+      enforcementLevel: input.pinningLevel ?? 'mandatory',
+      ...verification,
+      ...notImages,
+    },
+    'allowed-registries': { allowedPrefixes: input.allowedPrefixes ?? [], ...notImages },
   };
   for (const [name, entry] of Object.entries(input.overrides ?? {})) {
     const base = (config as Record<string, unknown>)[name];

@@ -2,12 +2,13 @@ import type { PolicyConfigSchema, ResourceValidationPolicy } from '@pulumi/polic
 import { parseReference, repositoryName } from '../registry/reference';
 import { rawProperties, scanWorkload } from '../workloads';
 import { readConfig } from './support/config';
+import { notImagePropertiesSchema, type NotImageConfig } from './support/not-image-config';
 import { report, resourceLabel } from './support/report';
 import { knownImageOrReport, reportScanProblems, siteSubject } from './support/workload-images';
 
 export const ALLOWED_REGISTRIES = 'allowed-registries';
 
-export interface AllowedRegistriesConfig {
+export interface AllowedRegistriesConfig extends NotImageConfig {
   /**
    * Allowed prefixes of the normalised repository (`registry/path`), matched on path boundaries:
    * `ghcr.io/acme` allows `ghcr.io/acme/app`, not `ghcr.io/acmecorp/app`. Docker Hub images normalise
@@ -25,6 +26,7 @@ export const allowedRegistriesConfigSchema: PolicyConfigSchema = {
       uniqueItems: true,
       items: { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\s@:/][^\\s@]*$' },
     },
+    notImageProperties: notImagePropertiesSchema(),
   },
 };
 
@@ -45,10 +47,12 @@ export function createAllowedRegistriesPolicy(): ResourceValidationPolicy {
     enforcementLevel: 'mandatory',
     configSchema: allowedRegistriesConfigSchema,
     validateResource: (args, reportViolation) => {
-      const scan = scanWorkload(args.type, rawProperties(args.props));
+      const cfg = readConfig<AllowedRegistriesConfig>(allowedRegistriesConfigSchema, args.getConfig());
+      // an invalid config declares nothing: every image property is then checked (and the config reported)
+      const notImageProperties = cfg.ok ? cfg.config.notImageProperties : undefined;
+      const scan = scanWorkload(args.type, rawProperties(args.props), { notImageProperties });
       if (!scan) return;
       const resource = resourceLabel(args.name, args.type);
-      const cfg = readConfig<AllowedRegistriesConfig>(allowedRegistriesConfigSchema, args.getConfig());
       if (!cfg.ok) {
         report(reportViolation, {
           code: 'CONFIG_INVALID',

@@ -2,6 +2,7 @@ import type { PolicyConfigSchema, ResourceValidationPolicy } from '@pulumi/polic
 import { parseReference } from '../registry/reference';
 import { rawProperties, scanWorkload, setAtPath, type ImageSite } from '../workloads';
 import { readConfig } from './support/config';
+import { notImagePropertiesSchema, type NotImageConfig } from './support/not-image-config';
 import { report, resourceLabel } from './support/report';
 import type { VerificationSessions } from './support/verification';
 import {
@@ -19,10 +20,10 @@ export const IMAGES_PINNED_BY_DIGEST = 'images-pinned-by-digest';
  * policy. Give the same document here (PackConfig builders in config.ts do) and both policies share one
  * verification session: each image is resolved and verified once per run.
  */
-export type ImagesPinnedByDigestConfig = VerificationConfig;
+export type ImagesPinnedByDigestConfig = VerificationConfig & NotImageConfig;
 
 export const imagesPinnedByDigestConfigSchema: PolicyConfigSchema = {
-  properties: verificationConfigProperties(),
+  properties: { ...verificationConfigProperties(), notImageProperties: notImagePropertiesSchema() },
 };
 
 const REQUIREMENT = 'digest pin';
@@ -67,7 +68,9 @@ export function createImagesPinnedByDigestPolicy(deps: ImagesPinnedByDigestDeps)
     enforcementLevel: 'mandatory',
     configSchema: imagesPinnedByDigestConfigSchema,
     validateResource: (args, reportViolation) => {
-      const scan = scanWorkload(args.type, rawProperties(args.props));
+      const cfg = readConfig<ImagesPinnedByDigestConfig>(imagesPinnedByDigestConfigSchema, args.getConfig());
+      const notImageProperties = cfg.ok ? cfg.config.notImageProperties : undefined;
+      const scan = scanWorkload(args.type, rawProperties(args.props), { notImageProperties });
       if (!scan) return;
       const resource = resourceLabel(args.name, args.type);
       reportScanProblems(reportViolation, resource, REQUIREMENT, scan.problems);
@@ -99,11 +102,11 @@ export function createImagesPinnedByDigestPolicy(deps: ImagesPinnedByDigestDeps)
     },
     remediateResource: async (args) => {
       const props = rawProperties(args.props);
-      const scan = scanWorkload(args.type, props);
-      if (!scan) return undefined;
       const cfg = readConfig<ImagesPinnedByDigestConfig>(imagesPinnedByDigestConfigSchema, args.getConfig());
       // Without a trust policy nothing can be verified, so nothing is pinned: Analyze then reports the tag.
       if (!cfg.ok || !cfg.config.trustPolicy) return undefined;
+      const scan = scanWorkload(args.type, props, { notImageProperties: cfg.config.notImageProperties });
+      if (!scan) return undefined;
       const session = deps.sessions.sessionFor(
         settingsFrom({ ...cfg.config, trustPolicy: cfg.config.trustPolicy }),
       );

@@ -3,6 +3,7 @@ import { isPolicyError } from '../supply-chain/policy-error';
 import type { ImageVerdict } from '../supply-chain/types';
 import { opaqueWorkloadReason, rawProperties, scanWorkload } from '../workloads';
 import { LEVEL_SCHEMA, readConfig } from './support/config';
+import { notImagePropertiesSchema, type NotImageConfig } from './support/not-image-config';
 import { report, resourceLabel } from './support/report';
 import type { VerificationSessions } from './support/verification';
 import {
@@ -14,7 +15,7 @@ import { knownImageOrReport, reportScanProblems, siteSubject } from './support/w
 
 export const TRUSTED_IMAGES = 'trusted-images';
 
-export interface TrustedImagesConfig extends VerificationConfig {
+export interface TrustedImagesConfig extends VerificationConfig, NotImageConfig {
   /** Level of the diagnostic for resources that hide their workloads (helm.sh/v3 Release). Default mandatory. */
   hiddenWorkloadsLevel: 'advisory' | 'mandatory' | 'disabled';
 }
@@ -23,6 +24,7 @@ export const trustedImagesConfigSchema: PolicyConfigSchema = {
   properties: {
     ...verificationConfigProperties(),
     hiddenWorkloadsLevel: { ...LEVEL_SCHEMA, default: 'mandatory' },
+    notImageProperties: notImagePropertiesSchema(),
   },
 };
 
@@ -49,10 +51,12 @@ export function createTrustedImagesPolicy(deps: TrustedImagesDeps): ResourceVali
       const resource = resourceLabel(args.name, args.type);
       const props = rawProperties(args.props);
       const hidden = opaqueWorkloadReason(args.type);
-      const scan = hidden ? undefined : scanWorkload(args.type, props);
+      const cfg = readConfig<TrustedImagesConfig>(trustedImagesConfigSchema, args.getConfig());
+      // an invalid config declares nothing: every image property is then checked (and the config reported)
+      const notImageProperties = cfg.ok ? cfg.config.notImageProperties : undefined;
+      const scan = hidden ? undefined : scanWorkload(args.type, props, { notImageProperties });
       if (!hidden && !scan) return;
 
-      const cfg = readConfig<TrustedImagesConfig>(trustedImagesConfigSchema, args.getConfig());
       if (!cfg.ok) {
         report(reportViolation, {
           code: 'CONFIG_INVALID',

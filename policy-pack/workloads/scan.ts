@@ -1,4 +1,5 @@
 import { kubernetesKind } from './kubernetes-type';
+import { notImagePathsFor, type NotImageProperty } from './not-image';
 import { scanPodSpec } from './pod-spec';
 import { searchWorkload } from './search';
 import type { PropertyPath, WorkloadScan } from './types';
@@ -81,10 +82,14 @@ function scanAt(
  * The workload's images, or undefined when the resource type runs no containers. Built-in Kubernetes
  * workload kinds are read at their pod spec path (a missing or unreadable spec is a problem, not "no
  * images"); other built-in kinds (lists) are searched for pod specs; custom resources are searched for
- * pod specs and for every property named `image`; Cloud Run services, jobs and worker pools are read at
- * their template.
+ * pod specs and for every property named `image` (except those `notImageProperties` declares not to be
+ * container images); Cloud Run services, jobs and worker pools are read at their template.
  */
-export function scanWorkload(type: string, properties: unknown): WorkloadScan | undefined {
+export function scanWorkload(
+  type: string,
+  properties: unknown,
+  options: { notImageProperties?: readonly NotImageProperty[] } = {},
+): WorkloadScan | undefined {
   const cloudRun = CLOUD_RUN_TEMPLATES[type];
   if (cloudRun) {
     return scanAt(properties, 'cloudrun', cloudRun, [
@@ -105,5 +110,8 @@ export function scanWorkload(type: string, properties: unknown): WorkloadScan | 
   // A built-in kind without a pod spec path (ConfigMap, Service, DeploymentList) is searched for pod specs
   // only: without any it is not a workload. A custom resource is an operator's input, and operators run
   // images from wherever their schema puts them, so every `image` property counts too.
-  return searchWorkload(properties, { imageProperties: !k.builtIn });
+  return searchWorkload(properties, {
+    imageProperties: !k.builtIn,
+    notImagePaths: notImagePathsFor(options.notImageProperties, type),
+  });
 }

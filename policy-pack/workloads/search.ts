@@ -1,4 +1,5 @@
 import { imagePropertyValues } from './image-property';
+import { isDeclaredNotImage } from './not-image';
 import { scanPodSpec } from './pod-spec';
 import type { ImageSite, PropertyPath, ScanProblem, WorkloadScan } from './types';
 import { isUnknownValue } from './unknown';
@@ -21,6 +22,8 @@ export interface SearchOptions {
    * `image` is data).
    */
   imageProperties: boolean;
+  /** Paths of `image` properties declared not container images (not-image.ts); never pod-spec images. */
+  notImagePaths?: ReadonlySet<string>;
 }
 
 /**
@@ -82,7 +85,10 @@ export function searchWorkload(props: unknown, opts: SearchOptions): WorkloadSca
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
       if (opts.imageProperties && key === 'image') {
-        addImageProperty(props, value, [...path, key], reported, addSites);
+        const at = [...path, key];
+        // declared by the admin as not a container image: neither reported nor searched further
+        if (opts.notImagePaths && isDeclaredNotImage(opts.notImagePaths, at)) continue;
+        addImageProperty(props, value, at, reported, addSites);
         continue;
       }
       stack.push({ value: value[key], path: [...path, key] });

@@ -124,6 +124,25 @@ describe('trusted-images mapping (in process)', function () {
     assert.deepEqual(calls, [image]);
   });
 
+  it('buildPackConfig gives the same notImageProperties to every policy that reads workload images', () => {
+    const notImageProperties = [
+      { type: 'kubernetes:compute.gcp.upbound.io/v1beta1:Instance', path: 'spec.forProvider.image' },
+    ];
+    const config = buildPackConfig({ trustPolicy: TRUST_POLICY, notImageProperties }) as Record<
+      string,
+      unknown
+    >;
+    for (const name of ['trusted-images', 'images-pinned-by-digest', 'allowed-registries']) {
+      assert.deepEqual(
+        (config[name] as { notImageProperties?: unknown }).notImageProperties,
+        notImageProperties,
+        name,
+      );
+    }
+    const none = buildPackConfig({ trustPolicy: TRUST_POLICY }) as Record<string, unknown>;
+    assert.ok(!JSON.stringify(none).includes('notImageProperties'));
+  });
+
   it('a config the engine did not validate still cannot weaken a policy: CONFIG_INVALID blocks', async function () {
     const reported: Reported[] = [];
     const policy = createAllowedRegistriesPolicy();

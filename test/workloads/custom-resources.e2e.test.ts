@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { startAnalyzer, type AnalyzerSession } from '../../cli/analyzer';
+import { isAnalyzerError, startAnalyzer, type AnalyzerSession } from '../../cli/analyzer';
 import { DIGEST, PACK_DIR, messages, summary } from '../policy-pack/support/pack';
 
 /**
@@ -90,6 +90,49 @@ describe('workloads through the pack: custom-resource images are checked like co
     const m = messages(r, 'allowed-registries').join('\n');
     assert.match(m, /imageProperty "lookalike" \(spec\.steps\[1\]\.image\).*found ghcr\.io\/acmecorp\/app/);
     assert.match(m, /imageProperty "dotted" \(spec\.steps\[2\]\.image\)/);
+  });
+
+  it('a VM image property is refused until declared not an image, for every image policy at once', async function () {
+    const INSTANCE = 'kubernetes:compute.gcp.upbound.io/v1beta1:Instance';
+    const vm = {
+      type: INSTANCE,
+      name: 'bastion',
+      properties: {
+        spec: { forProvider: { bootDisk: [{ initializeParams: [{ image: 'debian-cloud/debian-12' }] }] } },
+      },
+    };
+    assert.deepEqual(summary(await analyzer.analyze(vm), IMAGE_POLICIES), [
+      'allowed-registries mandatory REGISTRY_NOT_ALLOWED',
+      'images-pinned-by-digest mandatory NOT_PINNED',
+      'trusted-images mandatory TRUST_POLICY_MISSING',
+    ]);
+    const notImageProperties = [
+      { type: INSTANCE, path: 'spec.forProvider.bootDisk[*].initializeParams[*].image' },
+    ];
+    await analyzer.configure({
+      'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'], notImageProperties },
+      'images-pinned-by-digest': { notImageProperties },
+      'trusted-images': { notImageProperties },
+    });
+    assert.deepEqual(summary(await analyzer.analyze(vm), IMAGE_POLICIES), []);
+    // declared for one policy only, the others still refuse it
+    await analyzer.configure({
+      'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'], notImageProperties },
+    });
+    assert.deepEqual(summary(await analyzer.analyze(vm), IMAGE_POLICIES), [
+      'images-pinned-by-digest mandatory NOT_PINNED',
+      'trusted-images mandatory TRUST_POLICY_MISSING',
+    ]);
+    // a declaration must name a custom resource type and a property named image
+    for (const bad of [
+      { type: 'gcp:compute/instance:Instance', path: 'bootDisk.initializeParams.image' },
+      { type: INSTANCE, path: 'spec.forProvider.bootDisk[*].initializeParams[*].imageFamily' },
+    ]) {
+      await assert.rejects(
+        analyzer.configure({ 'trusted-images': { notImageProperties: [bad] } }),
+        (e: unknown) => isAnalyzerError(e, 'INVALID_CONFIG'),
+      );
+    }
   });
 
   it('a ConfigMap with an image key stays out of the image policies', async function () {
