@@ -14,7 +14,12 @@ import {
   loadTrustedRoot,
   type TrustedRootMaterial,
 } from './supply-chain/sigstore';
-import type { MatchedRule, ResolvedTrustPolicy } from './supply-chain/trust-policy';
+import {
+  PUBLIC_GOOD_TUF_MIRROR,
+  type MatchedRule,
+  type ResolvedTrustPolicy,
+} from './supply-chain/trust-policy';
+import { tufTrustedRoot } from './supply-chain/sigstore/tuf-root';
 import type { Finding, ImageVerdict, ImageVerifier, VerdictNote } from './supply-chain/types';
 import { assembleVerdict, failedVerdict } from './supply-chain/verdict';
 
@@ -65,7 +70,7 @@ interface Subject {
 class RegistryImageVerifier implements ImageVerifier {
   private readonly registry: RegistryClient;
   private readonly now: () => Date;
-  private bundleVerifier: BundleVerifier | undefined;
+  private bundleVerifier: Promise<BundleVerifier> | undefined;
   /** Rule verdicts per `repository@digest`; exemptions are applied on every call (the clock moves). */
   private readonly outcomes = new Map<string, Promise<CheckedOutcome[]>>();
 
@@ -203,18 +208,30 @@ class RegistryImageVerifier implements ImageVerifier {
     return this.keyFingerprintCache;
   }
 
-  private verifier(): BundleVerifier {
-    if (this.bundleVerifier === undefined) {
-      const source = this.opts.policy.trustedRootSource;
-      const trustedRoot =
-        this.opts.trustedRoot ??
-        (source.kind === 'file' ? loadTrustedRoot(source.json, source.path) : embeddedPublicGoodRoot());
-      this.bundleVerifier = createBundleVerifier({
-        trustedRoot,
-        signers: Object.values(this.opts.policy.resolvedSigners),
-      });
-    }
+  /** Built once per verifier; a TUF lookup (network, then cache) happens here, not at construction. */
+  private verifier(): Promise<BundleVerifier> {
+    this.bundleVerifier ??= (async () => {
+      const trustedRoot = this.opts.trustedRoot ?? (await this.trustedRoot());
+      return createBundleVerifier({ trustedRoot, signers: Object.values(this.opts.policy.resolvedSigners) });
+    })();
     return this.bundleVerifier;
+  }
+
+  private trustedRoot(): Promise<TrustedRootMaterial> | TrustedRootMaterial {
+    const source = this.opts.policy.trustedRootSource;
+    switch (source.kind) {
+      case 'file':
+        return loadTrustedRoot(source.json, source.path);
+      case 'tuf':
+        // offline, the public-good repository's root is the one embedded here; any other fails closed
+        return tufTrustedRoot(source, {
+          ...(source.mirror === PUBLIC_GOOD_TUF_MIRROR && !source.rootPath
+            ? { offlineFallback: embeddedPublicGoodRoot }
+            : {}),
+        });
+      case 'embedded':
+        return embeddedPublicGoodRoot();
+    }
   }
 
   private async subjects(
@@ -255,7 +272,7 @@ class RegistryImageVerifier implements ImageVerifier {
     }
     let verifier: BundleVerifier;
     try {
-      verifier = this.verifier();
+      verifier = await this.verifier();
     } catch (e) {
       return [
         {

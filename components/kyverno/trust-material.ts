@@ -1,5 +1,5 @@
 import { createPublicKey, X509Certificate } from 'node:crypto';
-import type { TrustedRootSource } from '../../policy-pack/supply-chain/trust-policy';
+import { PUBLIC_GOOD_TUF_MIRROR, type TrustedRootSource } from '../../policy-pack/supply-chain/trust-policy';
 import { KyvernoRenderError } from './errors';
 
 /**
@@ -35,9 +35,20 @@ function active<T extends { publicKey?: { validFor?: { end?: string } } }>(logs:
   return logs.find((l) => l.publicKey?.validFor?.end === undefined) ?? logs[logs.length - 1];
 }
 
-/** Undefined for the embedded public-good root (Kyverno's default); the policy's own material otherwise. */
+/**
+ * Undefined for the public-good root, embedded or over its TUF repository (Kyverno's default); the policy's
+ * own material for a trusted_root.json file; a TUF repository of its own cannot be rendered.
+ */
 export function customTrustMaterial(source: TrustedRootSource | undefined): CustomTrustMaterial | undefined {
   if (!source || source.kind === 'embedded') return undefined;
+  if (source.kind === 'tuf') {
+    // Kyverno's default trust is the public-good root, which it keeps current over TUF itself
+    if (source.mirror === PUBLIC_GOOD_TUF_MIRROR && !source.rootPath) return undefined;
+    throw new KyvernoRenderError(
+      'NOT_EXPRESSIBLE',
+      `trusted root from TUF mirror ${source.mirror}: the rendered policy cannot fetch it; give Kyverno the same material as trustedRoot.file`,
+    );
+  }
   const root = source.json as RootJson;
   try {
     const rekor = active(root.tlogs ?? []);

@@ -1,6 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseReference, repositoryName } from '../registry/reference';
@@ -36,7 +37,20 @@ export interface ExemptionMatch {
 
 /** Where the Sigstore trust material comes from. */
 export type TrustedRootSource =
-  { kind: 'embedded'; name: 'public-good' } | { kind: 'file'; path: string; json: Record<string, unknown> };
+  | { kind: 'embedded'; name: 'public-good' }
+  | { kind: 'file'; path: string; json: Record<string, unknown> }
+  /** The trusted root as a TUF target: `rootPath` is the initial TUF root (undefined: the public-good seed). */
+  | { kind: 'tuf'; mirror: string; rootPath?: string; cacheDir: string };
+
+/** Sigstore's public-good TUF repository, the one whose initial root ships with @sigstore/tuf. */
+export const PUBLIC_GOOD_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
+
+/** Where verified TUF metadata and targets are kept between runs, unless the policy says otherwise. */
+export function defaultTufCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRUSTOPS_TUF_CACHE) return env.TRUSTOPS_TUF_CACHE;
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'trustops', 'tuf');
+}
 
 export interface ResolvedTrustPolicy extends TrustPolicy {
   /** Directory relative paths (publicKeyFile, trustedRoot.file) were resolved against. */
@@ -321,6 +335,8 @@ function resolveTrustedRoot(
   baseDir: string,
   problems: PolicyProblem[],
 ): TrustedRootSource {
+  const tuf = policy.trustedRoot?.tuf;
+  if (tuf !== undefined) return resolveTufSource(tuf, baseDir, problems);
   const file = policy.trustedRoot?.file;
   if (file === undefined) return { kind: 'embedded', name: 'public-good' };
   const p = path.resolve(baseDir, file);
@@ -337,6 +353,39 @@ function resolveTrustedRoot(
     });
     return { kind: 'embedded', name: 'public-good' };
   }
+}
+
+function resolveTufSource(
+  tuf: NonNullable<NonNullable<TrustPolicy['trustedRoot']>['tuf']>,
+  baseDir: string,
+  problems: PolicyProblem[],
+): TrustedRootSource {
+  const mirror = (tuf.mirror ?? PUBLIC_GOOD_TUF_MIRROR).replace(/\/+$/, '');
+  const cacheDir = tuf.cacheDir !== undefined ? path.resolve(baseDir, tuf.cacheDir) : defaultTufCacheDir();
+  if (tuf.root === undefined) {
+    // only the public-good repository's initial root ships with the TUF client
+    if (mirror !== PUBLIC_GOOD_TUF_MIRROR) {
+      problems.push({
+        code: 'POLICY_TRUSTED_ROOT_UNREADABLE',
+        path: '/trustedRoot/tuf/root',
+        message: `TUF mirror ${mirror} needs its initial root.json (trustedRoot.tuf.root); only ${PUBLIC_GOOD_TUF_MIRROR}'s ships with the client`,
+      });
+    }
+    return { kind: 'tuf', mirror, cacheDir };
+  }
+  const rootPath = path.resolve(baseDir, tuf.root);
+  try {
+    const json = JSON.parse(readFileSync(rootPath, 'utf8')) as unknown;
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw new Error('not a JSON object');
+  } catch (e) {
+    problems.push({
+      code: 'POLICY_TRUSTED_ROOT_UNREADABLE',
+      path: '/trustedRoot/tuf/root',
+      message: `cannot read the initial TUF root.json at ${rootPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    });
+  }
+  return { kind: 'tuf', mirror, rootPath, cacheDir };
 }
 
 /**

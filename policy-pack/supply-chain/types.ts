@@ -73,7 +73,17 @@ export interface TrustPolicy {
   /** What happens to an image no rule matches. Default `block`. */
   unmatchedImages?: 'block' | 'allow';
   /** Trust material: default the embedded Sigstore public-good root. */
-  trustedRoot?: { file?: string; embedded?: 'public-good' };
+  trustedRoot?: {
+    file?: string;
+    embedded?: 'public-good';
+    /**
+     * The trusted root as a TUF target, refreshed from `mirror` (default Sigstore's public-good CDN) when
+     * the network allows, else read from the verified TUF cache; `root` is the initial TUF root.json
+     * (required for any other mirror). Offline, the public-good mirror falls back to the embedded root;
+     * another mirror fails closed.
+     */
+    tuf?: { mirror?: string; root?: string; cacheDir?: string };
+  };
 }
 
 /** Requirements a rule can impose; one verdict entry per unmet requirement. */

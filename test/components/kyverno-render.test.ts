@@ -590,6 +590,36 @@ describe('Kyverno policy rendered from the trust policy', () => {
     );
   });
 
+  it("a trusted root over TUF: the public-good repository is Kyverno's default; a private mirror is refused", () => {
+    const policy = loadFixturePolicy();
+    const embedded = JSON.stringify(renderKyvernoPolicies(policy, { now: NOW }));
+    const publicGood = {
+      ...policy,
+      trustedRootSource: {
+        kind: 'tuf' as const,
+        mirror: 'https://tuf-repo-cdn.sigstore.dev',
+        cacheDir: '/tmp/tuf',
+      },
+    };
+    assert.equal(JSON.stringify(renderKyvernoPolicies(publicGood, { now: NOW })), embedded);
+    const privateMirror = {
+      ...policy,
+      trustedRootSource: {
+        kind: 'tuf' as const,
+        mirror: 'https://tuf.internal.example',
+        rootPath: '/etc/tuf/root.json',
+        cacheDir: '/tmp/tuf',
+      },
+    };
+    assert.throws(
+      () => renderKyvernoPolicies(privateMirror, { now: NOW }),
+      (e: unknown) =>
+        e instanceof KyvernoRenderError &&
+        e.code === 'NOT_EXPRESSIBLE' &&
+        e.message.includes('tuf.internal.example'),
+    );
+  });
+
   it('maps GitHub repository claims onto the Fulcio extensions Kyverno checks', () => {
     const doc = trustPolicyDocument();
     (doc.signers as any)['acme-ci'].keyless.claims = {
