@@ -13,6 +13,7 @@ import { pushImage } from '../../cli/oci/target';
 import { RegistryError } from '../../policy-pack/registry/errors';
 import { parseReference } from '../../policy-pack/registry/reference';
 import type { RegistryClient, RegistryLogEvent } from '../../policy-pack/registry/types';
+import { buildKitIndex } from '../support/buildkit';
 import { startRegistry, type RunningRegistry } from '../support/registry';
 import { rejectsWithCode, testClient } from './support/env';
 import { PREDICATE_TYPES, pushSignedImage, type SignedImage } from './support/signed-image';
@@ -316,30 +317,7 @@ describe('registry/distribution: reading a real registry (distribution 2.8, no r
 
     it('reports BuildKit attestation manifests inside an index as unsigned and keeps them out of the platform list', async () => {
       const image = buildImage({ seed: 'buildkit' });
-      const statement = blobOf(
-        'application/vnd.in-toto+json',
-        inTotoStatement({
-          subjects: [{ name: 'app', digest: { sha256: image.digest.slice(7) } }],
-          predicateType: PREDICATE_TYPES[0] ?? '',
-          predicate: {},
-        }),
-      );
-      const attestation = buildArtifactManifest({
-        layers: [{ ...statement, annotations: { 'in-toto.io/predicate-type': PREDICATE_TYPES[0] ?? '' } }],
-      });
-      const base = buildIndex([image]);
-      const indexJson = JSON.parse(base.manifest.toString()) as { manifests: unknown[] };
-      indexJson.manifests.push({
-        mediaType: OCI_MANIFEST,
-        digest: attestation.digest,
-        size: attestation.manifest.length,
-        platform: { os: 'unknown', architecture: 'unknown' },
-        annotations: {
-          'vnd.docker.reference.digest': image.digest,
-          'vnd.docker.reference.type': 'attestation-manifest',
-        },
-      });
-      const indexBytes = Buffer.from(JSON.stringify(indexJson));
+      const { attestation, index: indexBytes } = buildKitIndex(image, PREDICATE_TYPES[0] ?? '', {});
       await pushImage(pusher, 'team/buildkit', image, image.digest);
       await pushImage(pusher, 'team/buildkit', attestation, attestation.digest);
       await pusher.putManifest('team/buildkit', indexBytes, OCI_INDEX, 'v1');

@@ -1,10 +1,5 @@
 import { strict as assert } from 'node:assert';
-import {
-  addToReferrersFallback,
-  attachCosignSignatures,
-  digestTag,
-  inTotoStatement,
-} from '../../cli/oci/attach';
+import { addToReferrersFallback, attachCosignSignatures, digestTag } from '../../cli/oci/attach';
 import { blobOf } from '../../cli/oci/digest';
 import { buildArtifactManifest, buildImage, buildIndex, type OciImage } from '../../cli/oci/image';
 import { OCI_INDEX, OCI_MANIFEST, SIGSTORE_BUNDLE_V03 } from '../../cli/oci/media-types';
@@ -22,6 +17,7 @@ import type {
   VerificationCode,
 } from '../../policy-pack/supply-chain/types';
 import { FaultProxy } from '../registry/support/fault-proxy';
+import { buildKitIndex } from '../support/buildkit';
 import { rawManifest, sha256 as rawSha256 } from '../support/raw-distribution';
 import {
   CYCLONEDX_PREDICATE,
@@ -750,31 +746,9 @@ describe('image verification end to end (real registry, real signatures)', funct
             platform: { os: 'linux', architecture: 'amd64' },
           });
           // what `docker buildx build --provenance=true` adds: an unsigned in-toto manifest beside the image
-          const statement = blobOf(
-            'application/vnd.in-toto+json',
-            inTotoStatement({
-              subjects: [{ name: 'app', digest: { sha256: amd64.digest.slice(7) } }],
-              predicateType: SLSA_V1,
-              predicate: slsaV1(),
-            }),
-          );
-          const attestation = buildArtifactManifest({
-            layers: [{ ...statement, annotations: { 'in-toto.io/predicate-type': SLSA_V1 } }],
-          });
-          const indexJson = JSON.parse(buildIndex([amd64]).manifest.toString()) as { manifests: unknown[] };
-          indexJson.manifests.push({
-            mediaType: OCI_MANIFEST,
-            digest: attestation.digest,
-            size: attestation.manifest.length,
-            platform: { os: 'unknown', architecture: 'unknown' },
-            annotations: {
-              'vnd.docker.reference.digest': amd64.digest,
-              'vnd.docker.reference.type': 'attestation-manifest',
-            },
-          });
+          const { attestation, index } = buildKitIndex(amd64, SLSA_V1, slsaV1());
           const amd64Descriptor = await pushImage(world.pusher, repo, amd64);
           await pushImage(world.pusher, repo, attestation);
-          const index = Buffer.from(JSON.stringify(indexJson));
           const indexDigest = await world.pusher.putManifest(repo, index, OCI_INDEX, 'v1');
           // everything else the rule asks for, signed, on the platform image: only provenance is left to BuildKit
           const e = withAttestations((atts) =>
