@@ -1,5 +1,4 @@
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { getTrustedRoot } from '@sigstore/tuf';
 import { SignatureError } from './errors';
 import type { TrustedRootMaterial } from './index';
 import { loadTrustedRoot } from './trusted-root';
@@ -43,6 +42,8 @@ export function tufTrustedRoot(
 }
 
 async function lookUp(source: TufRootSource, opts: TufRootOptions): Promise<TrustedRootMaterial> {
+  // loaded only by policies that ask for TUF: the client and its HTTP stack cost start-up time and memory
+  const { getTrustedRoot } = await import('@sigstore/tuf');
   const common = {
     mirrorURL: source.mirror,
     cachePath: source.cacheDir,
