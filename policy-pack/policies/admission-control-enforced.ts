@@ -11,10 +11,25 @@ export interface AdmissionControlEnforcedConfig {
   kyvernoCharts: string[];
   /** Helm chart names that install SPIRE. */
   spireCharts: string[];
+  /**
+   * Namespaces an image-verification policy may leave out (system namespaces, Kyverno's own). A policy
+   * that excludes any other namespace, or narrows its Pods by selector, name or precondition, leaves those
+   * Pods unverified and does not count.
+   */
+  allowedExcludedNamespaces: string[];
 }
+
+const DEFAULT_ALLOWED_EXCLUDED_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'kyverno'];
 
 export const admissionControlEnforcedConfigSchema: PolicyConfigSchema = {
   properties: {
+    allowedExcludedNamespaces: {
+      type: 'array',
+      default: DEFAULT_ALLOWED_EXCLUDED_NAMESPACES,
+      maxItems: 256,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
+    },
     kyvernoCharts: {
       type: 'array',
       default: ['kyverno'],
@@ -79,8 +94,21 @@ function filterSelectsAllPods(f: Record<string, unknown>): boolean {
   return Object.keys(f.resources as Record<string, unknown>).every((k) => k === 'kinds');
 }
 
-/** Why a ClusterPolicy rule does not apply to Pods at admission, or undefined when it does. */
-function podScopeGap(rule: Record<string, unknown>): string | undefined {
+/** An exclude filter that names only namespaces, all of them allowed to be left out. */
+function excludesOnlyAllowedNamespaces(f: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  if (Object.keys(f).some((k) => k !== 'resources') || !isRecord(f.resources)) return false;
+  const r = f.resources;
+  if (Object.keys(r).some((k) => k !== 'namespaces' && k !== 'kinds')) return false;
+  const namespaces = list(r.namespaces);
+  return namespaces.length > 0 && namespaces.every((n) => typeof n === 'string' && allowed.has(n));
+}
+
+/**
+ * Why a ClusterPolicy rule does not verify every Pod at admission, or undefined when it does: it must
+ * match all Pods (kinds only, no namespace, name or label narrowing), have no preconditions, and exclude
+ * nothing but allowed namespaces.
+ */
+function podScopeGap(rule: Record<string, unknown>, allowed: ReadonlySet<string>): string | undefined {
   const match = filters(rule.match);
   const selects =
     match.any.some(filterSelectsPods) || (match.all.length > 0 && match.all.every(filterSelectsPods));
@@ -91,7 +119,26 @@ function podScopeGap(rule: Record<string, unknown>): string | undefined {
     (exclude.all.length === 1 && filterSelectsAllPods(exclude.all[0]!))
   )
     return 'excludes every Pod';
+  const matchesAll =
+    match.any.some(filterSelectsAllPods) || (match.all.length === 1 && filterSelectsAllPods(match.all[0]!));
+  if (!matchesAll) return 'matches only some Pods (namespaces, names, selectors or subjects)';
+  if (rawLength(rule.preconditions) > 0) return 'has preconditions that can skip Pods';
+  const excluded = [...exclude.any, ...exclude.all];
+  if (!excluded.every((f) => excludesOnlyAllowedNamespaces(f, allowed)))
+    return `excludes more than the allowed namespaces (${[...allowed].join(', ')})`;
   return undefined;
+}
+
+/** Entries of a list or of a Kyverno `{ any, all }` block. */
+function rawLength(v: unknown): number {
+  if (Array.isArray(v)) return v.length;
+  if (isRecord(v))
+    return (
+      list(v.any).length +
+      list(v.all).length +
+      (Object.keys(v).some((k) => k !== 'any' && k !== 'all') ? 1 : 0)
+    );
+  return v === undefined || v === null ? 0 : 1;
 }
 
 /** A set of attestors with at least one entry. */
@@ -109,7 +156,7 @@ function verifiesImages(v: unknown): boolean {
   );
 }
 
-function clusterPolicyGap(spec: Record<string, unknown>): string | undefined {
+function clusterPolicyGap(spec: Record<string, unknown>, allowed: ReadonlySet<string>): string | undefined {
   if (spec.admission === false) return 'admission false (rules run only in background scans)';
   const fallback = typeof spec.validationFailureAction === 'string' ? spec.validationFailureAction : 'Audit';
   for (const o of list(spec.validationFailureActionOverrides)) {
@@ -129,7 +176,7 @@ function clusterPolicyGap(spec: Record<string, unknown>): string | undefined {
   const withAttestors = verifying.filter((r) => list(r.verifyImages).some(verifiesImages));
   if (withAttestors.length === 0)
     return 'no verifyImages entry with both imageReferences and attestors (every image would pass unverified)';
-  const scopeGaps = withAttestors.map((r) => podScopeGap(r));
+  const scopeGaps = withAttestors.map((r) => podScopeGap(r, allowed));
   if (scopeGaps.every((g) => g !== undefined)) {
     return `its verifyImages rules do not apply to Pods (${withAttestors
       .map((r, i) => `${typeof r.name === 'string' ? r.name : `rule ${i}`} ${scopeGaps[i]}`)
@@ -145,7 +192,28 @@ function ruleCoversPodCreate(r: unknown): boolean {
   return has(r.apiGroups, '') && has(r.resources, 'pods') && has(r.operations, 'CREATE');
 }
 
-function imageValidatingPolicyGap(spec: Record<string, unknown>): string | undefined {
+/** A namespaceSelector that leaves out nothing, or only allowed namespaces by name. */
+function namespaceSelectorGap(selector: unknown, allowed: ReadonlySet<string>): string | undefined {
+  if (selector === undefined || selector === null) return undefined;
+  if (!isRecord(selector)) return 'an unreadable namespaceSelector';
+  if (Object.keys(selector).some((k) => k !== 'matchExpressions'))
+    return 'a namespaceSelector that matches only some namespaces';
+  for (const e of list(selector.matchExpressions)) {
+    const onlyAllowed =
+      isRecord(e) &&
+      e.key === 'kubernetes.io/metadata.name' &&
+      e.operator === 'NotIn' &&
+      list(e.values).every((n) => typeof n === 'string' && allowed.has(n));
+    if (!onlyAllowed)
+      return `a namespaceSelector that leaves out more than the allowed namespaces (${[...allowed].join(', ')})`;
+  }
+  return undefined;
+}
+
+function imageValidatingPolicyGap(
+  spec: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): string | undefined {
   const actions = spec.validationActions;
   if (!(Array.isArray(actions) && actions.includes('Deny')))
     return `validationActions ${JSON.stringify(actions ?? 'unset')}`;
@@ -153,6 +221,11 @@ function imageValidatingPolicyGap(spec: Record<string, unknown>): string | undef
   if (admission === false) return 'evaluation.admission.enabled false (rules run only in background scans)';
   if (!list(rawAt(spec, ['matchConstraints', 'resourceRules'])).some(ruleCoversPodCreate))
     return 'matchConstraints.resourceRules do not cover Pod creation';
+  const selectorGap = namespaceSelectorGap(rawAt(spec, ['matchConstraints', 'namespaceSelector']), allowed);
+  if (selectorGap) return selectorGap;
+  if (rawAt(spec, ['matchConstraints', 'objectSelector']) !== undefined)
+    return 'an objectSelector that matches only some Pods';
+  if (rawLength(spec.matchConditions) > 0) return 'matchConditions that can skip Pods';
   if (list(spec.matchImageReferences).length === 0) return 'no matchImageReferences (every image is skipped)';
   if (list(spec.attestors).length === 0) return 'no attestors';
   const verifies = list(spec.validations).some(
@@ -170,11 +243,18 @@ function imageValidatingPolicyGap(spec: Record<string, unknown>): string | undef
  * not enough: the policy must verify something (signers to check images against, images selected),
  * for Pods, at admission, denying on failure, and failing closed when Kyverno cannot answer.
  */
-export function enforcementGap(type: string, props: unknown): string | undefined {
+export function enforcementGap(
+  type: string,
+  props: unknown,
+  allowedExcludedNamespaces: readonly string[] = DEFAULT_ALLOWED_EXCLUDED_NAMESPACES,
+): string | undefined {
   const spec = rawAt(props, ['spec']);
   if (!isRecord(spec)) return 'no spec';
   if (spec.failurePolicy !== 'Fail') return `failurePolicy ${JSON.stringify(spec.failurePolicy ?? 'unset')}`;
-  return IMAGE_VALIDATING_POLICY.test(type) ? imageValidatingPolicyGap(spec) : clusterPolicyGap(spec);
+  const allowed = new Set(allowedExcludedNamespaces);
+  return IMAGE_VALIDATING_POLICY.test(type)
+    ? imageValidatingPolicyGap(spec, allowed)
+    : clusterPolicyGap(spec, allowed);
 }
 
 /**
@@ -266,7 +346,7 @@ export function createAdmissionControlEnforcedPolicy(): StackValidationPolicy {
             if (name && cfg.config.kyvernoCharts.includes(name)) s.kyverno = true;
             if (name && cfg.config.spireCharts.includes(name)) s.spire = true;
           } else if (r.type === CLUSTER_POLICY || IMAGE_VALIDATING_POLICY.test(r.type)) {
-            const gap = enforcementGap(r.type, props);
+            const gap = enforcementGap(r.type, props, cfg.config.allowedExcludedNamespaces);
             if (gap === undefined) s.enforcing.push(label);
             else s.gaps.push(`${label}: ${gap}`);
           }

@@ -428,6 +428,34 @@ describe('infrastructure policies through the analyzer protocol', function () {
       };
       assert.deepEqual(summary(await analyzer.analyzeStack(stack({ policySpec: minimal })), only), []);
     });
+    it('a namespace left out of verification counts only once the config allows it', async function () {
+      const monitoring = stack({
+        policySpec: cpWith((s) => {
+          for (const r of s.rules) r.exclude.any[0].resources.namespaces.push('monitoring');
+        }),
+      });
+      assert.deepEqual(summary(await analyzer.analyzeStack(monitoring), only), [
+        'admission-control-enforced mandatory ADMISSION_CONTROL_MISSING',
+      ]);
+      await analyzer.configure({
+        'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'] },
+        'admission-control-enforced': {
+          allowedExcludedNamespaces: [
+            'kube-system',
+            'kube-public',
+            'kube-node-lease',
+            'kyverno',
+            'monitoring',
+          ],
+        },
+      });
+      try {
+        assert.deepEqual(summary(await analyzer.analyzeStack(monitoring), only), []);
+      } finally {
+        await analyzer.configure({ 'allowed-registries': { allowedPrefixes: ['ghcr.io/acme'] } });
+      }
+    });
+
     it('blocks each missing piece with its own diagnostic on the cluster', async function () {
       const cases: [ResourceInput[], string][] = [
         [stack({ charts: ['spire'] }), 'Kyverno'],
@@ -531,6 +559,95 @@ describe('infrastructure policies through the analyzer protocol', function () {
             policySpec: cpWith((s) => {
               for (const r of s.rules) r.exclude = { any: [{ resources: { kinds: ['Pod'] } }] };
             }),
+          }),
+        ],
+        [
+          'verifyImages rules that match Pods in one namespace only',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules)
+                r.match = { any: [{ resources: { kinds: ['Pod'], namespaces: ['prod'] } }] };
+            }),
+          }),
+        ],
+        [
+          'verifyImages rules that match Pods by label only',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules)
+                r.match = {
+                  any: [{ resources: { kinds: ['Pod'], selector: { matchLabels: { verify: 'yes' } } } }],
+                };
+            }),
+          }),
+        ],
+        [
+          'verifyImages rules that exclude an application namespace',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules)
+                r.exclude = { any: [{ resources: { namespaces: ['kube-system', 'shop'] } }] };
+            }),
+          }),
+        ],
+        [
+          'verifyImages rules that exclude Pods by label',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules)
+                r.exclude = {
+                  any: [{ resources: { selector: { matchLabels: { 'skip-verify': 'true' } } } }],
+                };
+            }),
+          }),
+        ],
+        [
+          'verifyImages rules with a precondition that can skip Pods',
+          stack({
+            policySpec: cpWith((s) => {
+              for (const r of s.rules)
+                r.preconditions = {
+                  all: [
+                    { key: '{{ request.object.metadata.labels.verify }}', operator: 'Equals', value: 'yes' },
+                  ],
+                };
+            }),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy that leaves out an application namespace',
+          stack({
+            policy: ivpWith((s) =>
+              s.matchConstraints.namespaceSelector.matchExpressions[0].values.push('shop'),
+            ),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy for labelled namespaces only',
+          stack({
+            policy: ivpWith(
+              (s) => (s.matchConstraints.namespaceSelector = { matchLabels: { verify: 'yes' } }),
+            ),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy with an objectSelector',
+          stack({
+            policy: ivpWith((s) => (s.matchConstraints.objectSelector = { matchLabels: { verify: 'yes' } })),
+          }),
+        ],
+        [
+          'ImageValidatingPolicy with matchConditions that can skip Pods',
+          stack({
+            policy: ivpWith(
+              (s) =>
+                (s.matchConditions = [
+                  {
+                    name: 'labelled',
+                    expression: "has(object.metadata.labels) && 'verify' in object.metadata.labels",
+                  },
+                ]),
+            ),
           }),
         ],
         [
