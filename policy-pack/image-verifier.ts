@@ -208,13 +208,21 @@ class RegistryImageVerifier implements ImageVerifier {
     return this.keyFingerprintCache;
   }
 
-  /** Built once per verifier; a TUF lookup (network, then cache) happens here, not at construction. */
+  /**
+   * Built once per verifier; a TUF lookup (network, then cache) happens here, not at construction. A
+   * failure is not kept: like a POLICY_INVALID outcome, it is tried again on the next verification.
+   */
   private verifier(): Promise<BundleVerifier> {
-    this.bundleVerifier ??= (async () => {
+    if (this.bundleVerifier) return this.bundleVerifier;
+    const building = (async () => {
       const trustedRoot = this.opts.trustedRoot ?? (await this.trustedRoot());
       return createBundleVerifier({ trustedRoot, signers: Object.values(this.opts.policy.resolvedSigners) });
     })();
-    return this.bundleVerifier;
+    this.bundleVerifier = building;
+    building.catch(() => {
+      if (this.bundleVerifier === building) this.bundleVerifier = undefined;
+    });
+    return building;
   }
 
   private trustedRoot(): Promise<TrustedRootMaterial> | TrustedRootMaterial {

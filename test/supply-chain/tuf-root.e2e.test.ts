@@ -39,14 +39,14 @@ class TufServer {
     return JSON.stringify(this.repo.rootMeta.toJSON());
   }
 
-  async start(): Promise<string> {
+  async start(port = 0): Promise<string> {
     this.server = http.createServer((req, res) => {
       this.requests++;
       const h = this.handlers.get(req.url ?? '');
       const r = h ? h() : { statusCode: 404, response: '' };
       res.writeHead(r.statusCode).end(r.response);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
@@ -129,6 +129,35 @@ describe('trusted root over TUF (trustedRoot.tuf), end to end', function () {
       ['POLICY_INVALID'],
     );
     assert.match(v.findings[0]!.found, /TUF mirror http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('a failed lookup is not kept: the same verifier succeeds once the mirror answers', async function () {
+    const image = await publish(world, 'referrer');
+    const later = new TufServer(
+      initializeTUFRepo([{ name: 'trusted_root.json', content: JSON.stringify(world.mock.trustedRoot) }]),
+    );
+    const url = await later.start();
+    await later.stop();
+    const rootFile = path.join(world.dir, `tuf-root-later.json`);
+    fs.writeFileSync(rootFile, later.initialRoot);
+    const yaml = world.policyYaml({
+      extra: `trustedRoot:\n  tuf: { mirror: "${url}", root: ./tuf-root-later.json, cacheDir: ./tuf-cache-later }\n`,
+    });
+    const verifier = createImageVerifier({
+      policy: parseTrustPolicy(yaml, { baseDir: world.dir }),
+      registry: createRegistryClient({}),
+    });
+    const down = await verifier.verify(image.ref);
+    assert.deepEqual(
+      down.findings.map((f) => f.code),
+      ['POLICY_INVALID'],
+    );
+    await later.start(Number(new URL(url).port));
+    try {
+      assert.equal((await verifier.verify(image.ref)).allowed, true);
+    } finally {
+      await later.stop();
+    }
   });
 
   it('a trusted_root.json that does not match its signed TUF hash is refused, never used', async function () {
