@@ -28,6 +28,7 @@ import {
 } from './predicate-types';
 import { kyvernoPattern, kyvernoRawStringPattern } from './policy-pattern';
 import { anchoredSource } from '../../policy-pack/supply-chain/anchored-regexp';
+import { namesScheme } from '../../policy-pack/supply-chain/sigstore/identity-match';
 import { signersByName, type RenderableSigner, type RenderableTrustPolicy } from './renderable-policy';
 import { customTrustMaterial, type CustomTrustMaterial } from './trust-material';
 
@@ -204,6 +205,16 @@ function everyImage(filter: string, check: string): string {
 }
 
 function keylessIdentity(k: KeylessSigner): Record<string, string> {
+  // cosign matches a subject pattern against every SAN of the certificate, so an email pattern such as
+  // `.+@acme\.com` would also accept a URI SAN ending in @acme.com, which the pack refuses. Fulcio gives an
+  // issuer one kind of SAN, so with the issuer named exactly the kinds cannot mix; with an issuer pattern
+  // they can, and the rendered policy would be weaker than the pack: refuse.
+  if (k.subjectRegExp !== undefined && k.issuerRegExp !== undefined && !namesScheme(k.subjectRegExp)) {
+    throw new KyvernoRenderError(
+      'NOT_EXPRESSIBLE',
+      `subjectRegExp /${k.subjectRegExp}/ expects an email identity, and with issuerRegExp /${k.issuerRegExp}/ Kyverno would also accept a URI identity it matches; name the issuer exactly`,
+    );
+  }
   const id: Record<string, string> = {};
   // The trust policy's regular expressions are anchored; Kyverno's (Go regexp) are not.
   if (k.issuer !== undefined) id.issuer = k.issuer;

@@ -449,6 +449,42 @@ describe('Kyverno policy rendered from the trust policy', () => {
     }
   });
 
+  it('refuses an email subject pattern with an issuer pattern (Kyverno would also accept a URI SAN it matches)', () => {
+    const policy = loadFixturePolicy();
+    const release = policy.resolvedSigners['acme-ci']!;
+    const withIdentity = (identity: { issuer?: string; issuerRegExp?: string; subjectRegExp: string }) => ({
+      ...policy,
+      resolvedSigners: {
+        ...policy.resolvedSigners,
+        'acme-ci': {
+          ...release,
+          keyless: { ...release.keyless!, issuer: undefined, subject: undefined, ...identity },
+        },
+      },
+    });
+    assert.throws(
+      () =>
+        renderKyvernoPolicies(withIdentity({ issuerRegExp: 'https://.+', subjectRegExp: '.+@acme\\.com' }), {
+          now: NOW,
+        }),
+      (e: unknown) => e instanceof KyvernoRenderError && e.code === 'NOT_EXPRESSIBLE',
+    );
+    // the issuer named exactly: Fulcio gives it one kind of SAN
+    assert.doesNotThrow(() =>
+      renderKyvernoPolicies(
+        withIdentity({ issuer: 'https://accounts.example.com', subjectRegExp: '.+@acme\\.com' }),
+        { now: NOW },
+      ),
+    );
+    // a URI pattern with an issuer pattern is what the pack checks too
+    assert.doesNotThrow(() =>
+      renderKyvernoPolicies(
+        withIdentity({ issuerRegExp: 'https://.+', subjectRegExp: 'https://github\\.com/acme/.+' }),
+        { now: NOW },
+      ),
+    );
+  });
+
   it('renders trust-policy patterns as the pack anchors them, and refuses what RE2 or a JMESPath raw string cannot carry', () => {
     const policy = loadFixturePolicy();
     const release = policy.resolvedSigners['acme-ci']!;
