@@ -2,16 +2,23 @@ import * as gcp from '@pulumi/gcp';
 import * as pulumi from '@pulumi/pulumi';
 import { ArgsProblems, known } from '../validation';
 import {
+  CONFIDENTIAL_MACHINE_TABLE,
   CONFIDENTIAL_NODE_LABEL,
   CONFIDENTIAL_TAINT_KEY,
-  machineFitsTechnology,
-  TECHNOLOGY_PROFILES,
+  DEFAULT_MACHINE_TYPES,
+  extendMachineTable,
+  machineVerdict,
+  minCpuPlatform,
+  zoneProblem,
+  type AdditionalMachine,
+  type ConfidentialMachineTable,
   type ConfidentialTechnology,
 } from './confidential-technology';
+import { MACHINE_PATTERN, ZONE_PATTERN } from '../../policy-pack/policies/support/confidential-machines';
 
 /**
- * Arguments of a confidential GKE node pool. Confidential nodes, shielded boot, the metadata server and
- * the taint are not arguments: they cannot be switched off.
+ * Arguments of a confidential GKE node pool. Confidential nodes, shielded boot, the metadata server,
+ * private nodes and the taint are not arguments: they cannot be switched off.
  */
 export interface ConfidentialNodePoolArgs {
   /** Project that owns the cluster, the node service account and its role bindings. */
@@ -20,15 +27,29 @@ export interface ConfidentialNodePoolArgs {
   cluster: pulumi.Input<string>;
   /** The cluster's location (region or zone). */
   location: pulumi.Input<string>;
-  /** Default `TDX` (Intel TDX on C3). `SEV_SNP` runs AMD SEV-SNP on N2D with the AMD Milan platform. */
+  /** Default `TDX` (Intel TDX on C3 standard). `SEV_SNP` runs AMD SEV-SNP on N2D with the AMD Milan platform. */
   technology?: ConfidentialTechnology;
-  /** Default `c3-standard-4` for TDX, `n2d-standard-4` for SEV_SNP; must belong to the technology's series. */
+  /**
+   * Default `c3-standard-4` for TDX, `n2d-standard-4` for SEV_SNP; must match a shape of the machine
+   * table for the technology (TDX: `c3-standard-*`, `c3-standard-*-lssd`; SEV_SNP: `n2d-standard-*`).
+   */
   machineType?: string;
   /**
-   * Zones for the nodes; each must offer the technology and lie in `location`. Default: the zones of
-   * `location` known to offer it (see TECHNOLOGY_PROFILES); a location with none is rejected.
+   * Zones for the nodes; each must run the technology on the machine's shape (machine table) and lie in
+   * `location`. Default: the zones of `location` the table lists for the shape; a location with none is
+   * rejected.
    */
   nodeLocations?: string[];
+  /**
+   * Additions to the machine table (CONFIDENTIAL_MACHINE_TABLE): zones you have verified for a shape, or
+   * a shape GKE has started to support. Same form as the pack's `gke-confidential-nodes.additionalMachines`.
+   */
+  machineTable?: AdditionalMachine[];
+  /**
+   * Network tags for the nodes. Pass `[cluster.nodeNetworkTag]` of the ConfidentialCluster: its firewall
+   * rule for admission webhooks opens only nodes with that tag.
+   */
+  networkTags?: string[];
   /** Autoscaling bounds per zone. Defaults 1 and 3. */
   minNodeCount?: number;
   maxNodeCount?: number;
@@ -45,6 +66,8 @@ export interface ValidatedNodePool {
   technology: ConfidentialTechnology;
   machineType: string;
   nodeLocations?: string[];
+  networkTags: string[];
+  table: ConfidentialMachineTable;
   minNodeCount: number;
   maxNodeCount: number;
   maxSurge: number;
@@ -52,13 +75,48 @@ export interface ValidatedNodePool {
   diskSizeGb: number;
 }
 
+const TECHNOLOGIES: readonly ConfidentialTechnology[] = ['TDX', 'SEV_SNP'];
+const ALL_TECHNOLOGIES = ['TDX', 'SEV_SNP', 'SEV'];
+const NETWORK_TAG = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+function tableAdditions(args: ConfidentialNodePoolArgs, problems: ArgsProblems): AdditionalMachine[] {
+  const additions = args.machineTable ?? [];
+  const machine = new RegExp(MACHINE_PATTERN);
+  const zone = new RegExp(ZONE_PATTERN);
+  additions.forEach((a, i) => {
+    const at = `machineTable[${i}]`;
+    if (!ALL_TECHNOLOGIES.includes(a.technology))
+      problems.add(`${at}.technology`, `expected TDX, SEV_SNP or SEV, found ${String(a.technology)}`);
+    if (typeof a.machineType !== 'string' || !machine.test(a.machineType))
+      problems.add(
+        `${at}.machineType`,
+        `expected a machine type or pattern such as c3-standard-* (\`*\` stands for a number), found ${String(a.machineType)}`,
+      );
+    if (!Array.isArray(a.zones) || a.zones.length === 0)
+      problems.add(`${at}.zones`, 'expected at least one zone');
+    else
+      a.zones.forEach((z, j) => {
+        if (typeof z !== 'string' || !zone.test(z))
+          problems.add(`${at}.zones[${j}]`, `expected a zone such as us-central1-a, found ${String(z)}`);
+      });
+  });
+  return additions;
+}
+
 /** Checks every argument and returns the effective settings, or throws one InputPropertiesError listing all problems. */
 export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs): ValidatedNodePool {
   const problems = new ArgsProblems();
   const technology = args.technology ?? 'TDX';
-  const profile = TECHNOLOGY_PROFILES[technology];
-  if (!profile) {
-    problems.add('technology', `expected TDX or SEV_SNP, found ${String(technology)}`);
+  const offered = TECHNOLOGIES.includes(technology);
+  if (!offered) {
+    problems.add(
+      'technology',
+      `expected TDX or SEV_SNP, found ${String(technology)}${
+        String(technology) === 'SEV'
+          ? ' (SEV does not protect memory integrity; ConfidentialNodePool does not offer it)'
+          : ''
+      }`,
+    );
   }
   // A stray argument from a plain GKE node pool must not weaken the confidential guarantees.
   problems.rejectFixed(
@@ -66,45 +124,56 @@ export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs)
     [
       'confidentialNodes',
       'nodeConfig',
+      'networkConfig',
       'shieldedInstanceConfig',
       'workloadMetadataConfig',
       'taints',
       'imageType',
     ],
-    'ConfidentialNodePool (confidential nodes, shielded boot, GKE metadata server, COS_CONTAINERD, taint)',
+    'ConfidentialNodePool (confidential nodes, private nodes, shielded boot, GKE metadata server, COS_CONTAINERD, taint)',
   );
-  const machineType = args.machineType ?? profile?.defaultMachineType ?? '';
-  if (profile && !machineFitsTechnology(machineType, technology)) {
-    problems.add(
-      'machineType',
-      `machine type ${machineType} cannot run ${technology}: ${technology} needs ${profile.machineSeries.join(' or ')}* machines`,
-    );
-  }
+  const before = problems.list.length;
+  const additions = tableAdditions(args, problems);
+  const table = extendMachineTable(
+    CONFIDENTIAL_MACHINE_TABLE,
+    problems.list.length > before ? [] : additions,
+  );
+  const machineType = args.machineType ?? (offered ? DEFAULT_MACHINE_TYPES[technology] : '');
+  const verdict = offered ? machineVerdict(machineType, technology, table) : undefined;
+  if (verdict && !verdict.ok) problems.add('machineType', verdict.reason);
+  const shape = verdict?.ok ? verdict.shape : undefined;
   let nodeLocations = args.nodeLocations;
   const location = known(args.location);
-  if (profile && nodeLocations !== undefined) {
+  if (shape && nodeLocations !== undefined) {
     if (nodeLocations.length === 0) problems.add('nodeLocations', 'expected at least one zone');
     for (const [i, zone] of nodeLocations.entries()) {
-      if (!profile.zones.includes(zone)) {
-        problems.add(
-          `nodeLocations[${i}]`,
-          `zone ${zone} does not offer ${technology}; expected one of ${profile.zones.join(', ')}`,
-        );
-      } else if (location !== undefined && zone !== location && !zone.startsWith(`${location}-`)) {
+      const problem = zoneProblem(zone, technology, shape, table);
+      if (problem) problems.add(`nodeLocations[${i}]`, problem);
+      else if (location !== undefined && zone !== location && !zone.startsWith(`${location}-`)) {
         problems.add(`nodeLocations[${i}]`, `zone ${zone} is not in the cluster's location ${location}`);
       }
     }
-  } else if (profile && location !== undefined) {
+  } else if (shape && location !== undefined) {
     // GKE would otherwise spread the pool over every zone of the region, including ones without the technology.
-    nodeLocations = profile.zones.filter((z) => z === location || z.startsWith(`${location}-`));
+    nodeLocations = shape.zones.filter((z) => z === location || z.startsWith(`${location}-`));
     if (nodeLocations.length === 0) {
-      const regions = [...new Set(profile.zones.map((z) => z.replace(/-[a-z]$/, '')))];
+      const regions = [...new Set(shape.zones.map((z) => z.replace(/-[a-z]$/, '')))];
       problems.add(
         'location',
-        `no zone of ${location} is known to offer ${technology}; expected one of ${regions.join(', ')}, or explicit nodeLocations`,
+        shape.zones.length === 0
+          ? `no zone of ${shape.machineType} has been checked for ${technology}${shape.note ? ` (${shape.note})` : ''}; add the zones of ${location} you verified through machineTable (machine table: ${table.source}; checked ${table.checked})`
+          : `no zone of ${location} is known to run ${technology} on ${shape.machineType}; expected one of ${regions.join(', ')}, explicit nodeLocations, or zones you verified added through machineTable (machine table: ${table.source}; checked ${table.checked})`,
       );
     }
   }
+  const networkTags = args.networkTags ?? [];
+  networkTags.forEach((t, i) => {
+    if (typeof t !== 'string' || !NETWORK_TAG.test(t))
+      problems.add(
+        `networkTags[${i}]`,
+        `expected a network tag (RFC 1035: lower-case letters, digits, dashes; at most 63), found ${String(t)}`,
+      );
+  });
   const minNodeCount = args.minNodeCount ?? 1;
   const maxNodeCount = args.maxNodeCount ?? 3;
   if (!Number.isInteger(minNodeCount) || minNodeCount < 0)
@@ -134,6 +203,8 @@ export function validateConfidentialNodePoolArgs(args: ConfidentialNodePoolArgs)
     technology,
     machineType,
     nodeLocations,
+    networkTags,
+    table,
     minNodeCount,
     maxNodeCount,
     maxSurge,
@@ -156,12 +227,14 @@ export function nodeServiceAccountId(poolName: string): string {
 /** Node OAuth scope: access is governed by IAM on the dedicated service account, not by scopes. */
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
-/** Least-privilege roles a GKE node needs (logging, monitoring, pulling from Artifact Registry). */
+/**
+ * The roles of a pool's node service account: `roles/container.defaultNodeServiceAccount`, the minimum GKE
+ * documents for node service accounts ("Configure GKE node service accounts": logging, monitoring,
+ * metadata and the permissions GKE's own troubleshooting checks for), and `roles/artifactregistry.reader`
+ * so the nodes can pull images from the project's Artifact Registry.
+ */
 export const NODE_SERVICE_ACCOUNT_ROLES = [
-  'roles/logging.logWriter',
-  'roles/monitoring.metricWriter',
-  'roles/monitoring.viewer',
-  'roles/stackdriver.resourceMetadata.writer',
+  'roles/container.defaultNodeServiceAccount',
   'roles/artifactregistry.reader',
 ] as const;
 
@@ -178,7 +251,6 @@ export class ConfidentialNodePool extends pulumi.ComponentResource {
     super('trustops:gke:ConfidentialNodePool', name, {}, opts);
     const v = validateConfidentialNodePoolArgs(args);
     this.technology = v.technology;
-    const profile = TECHNOLOGY_PROFILES[v.technology];
 
     this.serviceAccount = new gcp.serviceaccount.Account(
       `${name}-nodes`,
@@ -210,10 +282,12 @@ export class ConfidentialNodePool extends pulumi.ComponentResource {
         nodeLocations: v.nodeLocations,
         autoscaling: { minNodeCount: v.minNodeCount, maxNodeCount: v.maxNodeCount },
         management: { autoRepair: true, autoUpgrade: true },
+        // Private nodes per pool (GKE deprecates the cluster-wide privateClusterConfig.enablePrivateNodes).
+        networkConfig: { enablePrivateNodes: true },
         upgradeSettings: { strategy: 'SURGE', maxSurge: v.maxSurge, maxUnavailable: v.maxUnavailable },
         nodeConfig: {
           machineType: v.machineType,
-          minCpuPlatform: profile.minCpuPlatform,
+          minCpuPlatform: minCpuPlatform(v.technology, v.table),
           confidentialNodes: { enabled: true, confidentialInstanceType: v.technology },
           imageType: 'COS_CONTAINERD',
           diskSizeGb: v.diskSizeGb,
@@ -223,6 +297,7 @@ export class ConfidentialNodePool extends pulumi.ComponentResource {
           serviceAccount: this.serviceAccount.email,
           oauthScopes: [CLOUD_PLATFORM_SCOPE],
           metadata: { 'disable-legacy-endpoints': 'true' },
+          ...(v.networkTags.length > 0 ? { tags: v.networkTags } : {}),
           labels: { ...(args.labels ?? {}), [CONFIDENTIAL_NODE_LABEL]: 'true' },
           taints: [{ key: CONFIDENTIAL_TAINT_KEY, value: 'true', effect: 'NO_SCHEDULE' }],
         },

@@ -2,31 +2,33 @@ import type { PolicyConfigSchema, ResourceValidationPolicy } from '@pulumi/polic
 import { describe, isRecord, isUnknownValue, rawProperties, type PropertyPath } from '../workloads';
 import { readConfig } from './support/config';
 import { report, resourceLabel } from './support/report';
+import {
+  CONFIDENTIAL_INSTANCE_TYPES,
+  CONFIDENTIAL_MACHINE_TABLE,
+  MACHINE_PATTERN,
+  ZONE_PATTERN,
+  extendMachineTable,
+  machineVerdict,
+  zoneProblem,
+  type AdditionalMachine,
+  type ConfidentialInstanceType,
+  type ConfidentialMachineTable,
+} from './support/confidential-machines';
 import { SettingsChecker, equalsIgnoreCase, isTrue, rawAt, valueAt } from './support/settings';
 
 export const GKE_CONFIDENTIAL_NODES = 'gke-confidential-nodes';
 
-export type ConfidentialInstanceType = 'TDX' | 'SEV_SNP' | 'SEV';
+export type { ConfidentialInstanceType };
 
 export interface GkeConfidentialNodesConfig {
   /** Confidential technologies allowed. Default TDX only; add SEV_SNP to allow AMD pools. */
   allowedTypes: ConfidentialInstanceType[];
-  /** Machine series (type prefixes) that support each technology. */
-  machineSeries: Record<ConfidentialInstanceType, string[]>;
+  /**
+   * Additions to the machine table (support/confidential-machines.ts): zones you verified for a shape,
+   * or a shape GKE has started to support. Entries only extend the table.
+   */
+  additionalMachines: AdditionalMachine[];
 }
-
-const TYPES: ConfidentialInstanceType[] = ['TDX', 'SEV_SNP', 'SEV'];
-const seriesList: {
-  type: 'array';
-  minItems: number;
-  maxItems: number;
-  items: { type: 'string'; pattern: string };
-} = {
-  type: 'array',
-  minItems: 1,
-  maxItems: 32,
-  items: { type: 'string', pattern: '^[a-z0-9]+-$' },
-};
 
 export const gkeConfidentialNodesConfigSchema: PolicyConfigSchema = {
   properties: {
@@ -35,15 +37,28 @@ export const gkeConfidentialNodesConfigSchema: PolicyConfigSchema = {
       default: ['TDX'],
       minItems: 1,
       uniqueItems: true,
-      items: { type: 'string', enum: TYPES },
+      items: { type: 'string', enum: [...CONFIDENTIAL_INSTANCE_TYPES] },
     },
-    machineSeries: {
-      type: 'object',
-      // GCP "Confidential VM supported configurations": TDX on C3; SEV-SNP on N2D (AMD Milan); SEV on N2D, C2D, C3D.
-      default: { TDX: ['c3-'], SEV_SNP: ['n2d-'], SEV: ['n2d-', 'c2d-', 'c3d-'] },
-      additionalProperties: false,
-      required: TYPES,
-      properties: { TDX: seriesList, SEV_SNP: seriesList, SEV: seriesList },
+    additionalMachines: {
+      type: 'array',
+      default: [],
+      maxItems: 256,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['technology', 'machineType', 'zones'],
+        properties: {
+          technology: { type: 'string', enum: [...CONFIDENTIAL_INSTANCE_TYPES] },
+          machineType: { type: 'string', pattern: MACHINE_PATTERN, maxLength: 63 },
+          zones: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 256,
+            uniqueItems: true,
+            items: { type: 'string', pattern: ZONE_PATTERN },
+          },
+        },
+      },
     },
   },
 };
@@ -68,8 +83,54 @@ function requireAllowedType(
   );
 }
 
+/** Where a pool's zones are: the resource's own locations, checked against the machine's shape. */
+interface ZoneSite {
+  check: SettingsChecker;
+  root: unknown;
+  path: PropertyPath;
+}
+
+/** Each explicit zone runs the technology on the machine's shape (the table); absent zones are GKE's choice. */
+function checkZones(
+  site: ZoneSite,
+  technology: ConfidentialInstanceType,
+  shape: Parameters<typeof zoneProblem>[2],
+  table: ConfidentialMachineTable,
+): void {
+  const zones = valueAt(site.root, site.path);
+  if (!zones.unknown && !Array.isArray(zones.value)) return;
+  let problem = '';
+  site.check.require(
+    site.root,
+    site.path,
+    'zones',
+    `zones that run ${technology} on ${shape.machineType}`,
+    (v) => {
+      if (!Array.isArray(v)) return false;
+      for (const z of v) {
+        const p =
+          typeof z === 'string'
+            ? zoneProblem(z, technology, shape, table)
+            : `zone ${describe(z)} is not a zone`;
+        if (p) {
+          problem = p;
+          return false;
+        }
+      }
+      return true;
+    },
+    { code: 'ZONE_UNSUPPORTED', found: () => problem },
+  );
+}
+
 /** Every requirement on one nodeConfig; each unmet one is its own diagnostic. */
-function checkNodeConfig(check: SettingsChecker, nodeConfig: unknown, cfg: GkeConfidentialNodesConfig): void {
+function checkNodeConfig(
+  check: SettingsChecker,
+  nodeConfig: unknown,
+  cfg: GkeConfidentialNodesConfig,
+  table: ConfidentialMachineTable,
+  zones?: ZoneSite,
+): void {
   const allowed = cfg.allowedTypes;
   check.require(nodeConfig, ['confidentialNodes', 'enabled'], 'confidential nodes', 'true', isTrue);
   const typeOk = requireAllowedType(
@@ -80,18 +141,30 @@ function checkNodeConfig(check: SettingsChecker, nodeConfig: unknown, cfg: GkeCo
   );
   const type = valueAt(nodeConfig, ['confidentialNodes', 'confidentialInstanceType']);
   if (typeOk && !type.unknown && typeof type.value === 'string') {
-    const series = cfg.machineSeries[type.value.toUpperCase() as ConfidentialInstanceType] ?? [];
-    check.require(
+    const technology = type.value.toUpperCase() as ConfidentialInstanceType;
+    const shapes = table.technologies[technology].shapes.map((s) => s.machineType).join(', ');
+    let reason = '';
+    const machineOk = check.require(
       nodeConfig,
       ['machineType'],
       'machine type',
-      `a ${type.value} machine type (${series.map((s) => `${s}*`).join(', ')})`,
-      (v) => typeof v === 'string' && series.some((s) => v.toLowerCase().startsWith(s)),
+      `a ${technology} machine type (${shapes})`,
+      (v) => {
+        if (typeof v !== 'string') return false;
+        const verdict = machineVerdict(v, technology, table);
+        if (!verdict.ok) reason = verdict.reason;
+        return verdict.ok;
+      },
       {
         code: 'MACHINE_TYPE_UNSUPPORTED',
-        found: (v) => (v === undefined ? 'nothing (GKE defaults to e2-medium)' : describe(v)),
+        found: (v) => (v === undefined ? 'nothing (GKE defaults to e2-medium)' : reason || describe(v)),
       },
     );
+    const machine = valueAt(nodeConfig, ['machineType']);
+    if (machineOk && zones && !machine.unknown && typeof machine.value === 'string') {
+      const verdict = machineVerdict(machine.value, technology, table);
+      if (verdict.ok) checkZones(zones, technology, verdict.shape, table);
+    }
   }
   check.require(
     nodeConfig,
@@ -124,6 +197,32 @@ function checkNodeConfig(check: SettingsChecker, nodeConfig: unknown, cfg: GkeCo
 }
 
 /**
+ * Autopilot has no node pools to configure: confidential nodes are a cluster setting. With no type
+ * named, Autopilot runs AMD SEV; TDX and SEV-SNP are named explicitly (recent GKE versions; GKE
+ * refuses them on older ones). The machine is Autopilot's choice, so no machine or zone is checked.
+ */
+function checkAutopilot(
+  check: SettingsChecker,
+  cluster: Record<string, unknown>,
+  cfg: GkeConfidentialNodesConfig,
+): void {
+  check.require(cluster.confidentialNodes, ['enabled'], 'confidential nodes', 'true', isTrue);
+  const type = valueAt(cluster.confidentialNodes, ['confidentialInstanceType']);
+  if (!type.unknown && (type.value === undefined || type.value === null || type.value === '')) {
+    check.require(
+      cluster.confidentialNodes,
+      ['confidentialInstanceType'],
+      'confidential instance type',
+      `one of ${cfg.allowedTypes.join(', ')}`,
+      () => cfg.allowedTypes.includes('SEV'),
+      { code: 'CONFIDENTIAL_TYPE_NOT_ALLOWED', found: () => 'nothing (Autopilot then runs AMD SEV)' },
+    );
+    return;
+  }
+  requireAllowedType(check, cluster.confidentialNodes, ['confidentialInstanceType'], cfg.allowedTypes);
+}
+
+/**
  * GKE node pools, and a cluster's own nodeConfig and inline pools, run confidential nodes of an allowed
  * technology (default TDX) on a machine type that supports it, with the type explicit, shielded secure
  * boot and integrity monitoring, COS_CONTAINERD and the GKE metadata server.
@@ -149,21 +248,20 @@ export function createGkeConfidentialNodesPolicy(): ResourceValidationPolicy {
         });
         return;
       }
+      const table = extendMachineTable(CONFIDENTIAL_MACHINE_TABLE, cfg.config.additionalMachines);
       const props = rawProperties(args.props);
-      const nodeConfigs: PropertyPath[] = [];
+      const zoneCheck = new SettingsChecker(reportViolation, resource);
+      const site = (path: PropertyPath): ZoneSite => ({ check: zoneCheck, root: props, path });
+      const nodeConfigs: [PropertyPath, ZoneSite][] = [];
       if (args.type === NODE_POOL) {
-        nodeConfigs.push(['nodeConfig']);
+        nodeConfigs.push([['nodeConfig'], site(['nodeLocations'])]);
       } else {
         const p = isRecord(props) ? props : {};
         if (p.enableAutopilot === true) {
-          // Autopilot has no node pools to configure: confidential nodes are a cluster setting.
-          const check = new SettingsChecker(reportViolation, resource, ['confidentialNodes']);
-          check.require(p.confidentialNodes, ['enabled'], 'confidential nodes', 'true', isTrue);
-          requireAllowedType(
-            check,
-            p.confidentialNodes,
-            ['confidentialInstanceType'],
-            cfg.config.allowedTypes,
+          checkAutopilot(
+            new SettingsChecker(reportViolation, resource, ['confidentialNodes']),
+            p,
+            cfg.config,
           );
           return;
         }
@@ -178,11 +276,21 @@ export function createGkeConfidentialNodesPolicy(): ResourceValidationPolicy {
           );
         }
         // The default pool is built from nodeConfig; it only escapes the rules when it is removed.
-        if (p.nodeConfig !== undefined || p.removeDefaultNodePool !== true) nodeConfigs.push(['nodeConfig']);
+        if (p.nodeConfig !== undefined || p.removeDefaultNodePool !== true)
+          nodeConfigs.push([['nodeConfig'], site(['nodeLocations'])]);
         if (Array.isArray(p.nodePools))
-          p.nodePools.forEach((_pool, i) => nodeConfigs.push(['nodePools', i, 'nodeConfig']));
+          p.nodePools.forEach((pool, i) =>
+            nodeConfigs.push([
+              ['nodePools', i, 'nodeConfig'],
+              site(
+                isRecord(pool) && pool.nodeLocations !== undefined
+                  ? ['nodePools', i, 'nodeLocations']
+                  : ['nodeLocations'],
+              ),
+            ]),
+          );
       }
-      for (const path of nodeConfigs) {
+      for (const [path, zones] of nodeConfigs) {
         const at = rawAt(props, path);
         const check = new SettingsChecker(reportViolation, resource, path);
         if (!isUnknownValue(at) && !isRecord(at)) {
@@ -192,7 +300,7 @@ export function createGkeConfidentialNodesPolicy(): ResourceValidationPolicy {
           });
           continue;
         }
-        checkNodeConfig(check, at, cfg.config);
+        checkNodeConfig(check, at, cfg.config, table, zones);
       }
     },
   };

@@ -22,5 +22,9 @@ export type PackDiagnosticCode =
   | 'SETTING_REQUIRED'
   | 'CONFIDENTIAL_TYPE_NOT_ALLOWED'
   | 'MACHINE_TYPE_UNSUPPORTED'
+  /** A node location that the machine table does not list for the technology on that machine shape. */
+  | 'ZONE_UNSUPPORTED'
+  /** Binary Authorization enforces a project policy that allows every image, or none that the pack can see. */
+  | 'BINARY_AUTHORIZATION_NOT_ENFORCING'
   | 'ADMISSION_CONTROL_MISSING'
   | 'NOT_SCHEDULED_ON_CONFIDENTIAL_NODES';

@@ -45,6 +45,8 @@ export class SettingsChecker {
     private readonly resource: string,
     /** Where the checked object sits in the resource (`nodeConfig`, `nodePools[0].nodeConfig`). */
     private readonly base: PropertyPath = [],
+    /** The resource's URN, for stack policies (their diagnostics name the resource by it). */
+    private readonly urn?: string,
   ) {}
 
   /** Requires `ok(value)` for the value at `path` (relative to `root`, which sits at `base`). */
@@ -71,20 +73,26 @@ export class SettingsChecker {
           hint: 'It is checked when the value is known, at update.',
         },
         'advisory',
+        this.urn,
       );
       return false;
     }
     if (ok(v.value)) return true;
     this.failures++;
-    report(this.reportViolation, {
-      code: opts.code ?? 'SETTING_REQUIRED',
-      resource: this.resource,
-      subject: formatPath(full),
-      requirement,
-      expected,
-      found: opts.found ? opts.found(v.value) : describe(v.value),
-      ...(opts.hint ? { hint: opts.hint } : {}),
-    });
+    report(
+      this.reportViolation,
+      {
+        code: opts.code ?? 'SETTING_REQUIRED',
+        resource: this.resource,
+        subject: formatPath(full),
+        requirement,
+        expected,
+        found: opts.found ? opts.found(v.value) : describe(v.value),
+        ...(opts.hint ? { hint: opts.hint } : {}),
+      },
+      undefined,
+      this.urn,
+    );
     return false;
   }
 }
