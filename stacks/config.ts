@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
+import type { BinaryAuthorizationArgs } from '../components/gke/confidential-cluster';
 import type { ConfidentialTechnology } from '../components/gke/confidential-technology';
 import type { KyvernoImage } from '../components/kyverno/kyverno';
 import type { SpireImage } from '../components/spire/spire';
@@ -22,9 +23,13 @@ export interface PlatformConfig {
   cluster: {
     name: string;
     location: string;
+    /** Control-plane IP endpoints; default none (the IAM-guarded DNS endpoint only). */
+    ipEndpoint?: 'none' | 'private' | 'public';
     authorizedNetworks?: { cidrBlock: string; displayName: string }[];
-    privateEndpoint?: boolean;
     releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
+    binaryAuthorization: BinaryAuthorizationArgs;
+    /** Kubeconfig runs gke-gcloud-auth-plugin with --use_application_default_credentials (CI with ADC only). */
+    useApplicationDefaultCredentials?: boolean;
   };
   nodePools: NodePoolConfig[];
   spire: { trustDomain: string; clusterName: string; imageDigests: Record<SpireImage, string> };

@@ -15,9 +15,11 @@ export function platformProgram(config: PlatformConfig): Record<string, pulumi.I
   const cluster = new ConfidentialCluster(config.cluster.name, {
     project: config.project,
     location: config.cluster.location,
+    ipEndpoint: config.cluster.ipEndpoint,
     authorizedNetworks: config.cluster.authorizedNetworks,
-    privateEndpoint: config.cluster.privateEndpoint,
     releaseChannel: config.cluster.releaseChannel,
+    binaryAuthorization: config.cluster.binaryAuthorization,
+    useApplicationDefaultCredentials: config.cluster.useApplicationDefaultCredentials,
   });
   const pools = config.nodePools.map(
     (pool) =>
@@ -29,6 +31,7 @@ export function platformProgram(config: PlatformConfig): Record<string, pulumi.I
         machineType: pool.machineType,
         minNodeCount: pool.minNodeCount,
         maxNodeCount: pool.maxNodeCount,
+        networkTags: [cluster.nodeNetworkTag],
       }),
   );
   const onCluster = { provider: cluster.provider, dependsOn: pools };

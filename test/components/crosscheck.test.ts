@@ -25,6 +25,13 @@ import { KYVERNO_DIGESTS, SPIRE_DIGESTS } from './support/pinned-digests';
  */
 
 const GCP = { project: 'acme-prod', location: 'us-central1' };
+const CLUSTER_ARGS = {
+  ...GCP,
+  binaryAuthorization: {
+    policy: 'managed' as const,
+    requireAttestationsBy: ['projects/acme-prod/attestors/release'],
+  },
+};
 
 /** `policy CODE @resource-name`, sorted: what the tests compare exactly. */
 async function violations(analyzer: AnalyzerSession, rec: ProgramRecording): Promise<string[]> {
@@ -91,8 +98,12 @@ describe('components x policy pack: secure by default, weakened variants caught'
 
   /** The platform and an app, each from a component with default (secure) settings. */
   function secureProgram(): void {
-    const cluster = new ConfidentialCluster('prod', GCP);
-    new ConfidentialNodePool('tdx', { ...GCP, cluster: cluster.cluster.name });
+    const cluster = new ConfidentialCluster('prod', CLUSTER_ARGS);
+    new ConfidentialNodePool('tdx', {
+      ...GCP,
+      cluster: cluster.cluster.name,
+      networkTags: [cluster.nodeNetworkTag],
+    });
     const onCluster = { providers: [cluster.provider] };
     new Spire(
       'spire',
@@ -165,7 +176,7 @@ describe('components x policy pack: secure by default, weakened variants caught'
 
   it('standard node pool, tag image, Kyverno in Audit: exactly the expected violations', async () => {
     const rec = await record(() => {
-      const cluster = new ConfidentialCluster('prod', GCP);
+      const cluster = new ConfidentialCluster('prod', CLUSTER_ARGS);
       const onCluster = { providers: [cluster.provider] };
       const viaCluster = { provider: cluster.provider };
       // A plain GKE pool instead of ConfidentialNodePool.
@@ -245,10 +256,14 @@ describe('components x policy pack: secure by default, weakened variants caught'
 
   it('Kyverno enforcing a policy that names no signer: admission control is missing, nothing else', async () => {
     const rec = await record(() => {
-      const cluster = new ConfidentialCluster('prod', GCP);
+      const cluster = new ConfidentialCluster('prod', CLUSTER_ARGS);
       const onCluster = { providers: [cluster.provider] };
       const viaCluster = { provider: cluster.provider };
-      new ConfidentialNodePool('tdx', { ...GCP, cluster: cluster.cluster.name });
+      new ConfidentialNodePool('tdx', {
+        ...GCP,
+        cluster: cluster.cluster.name,
+        networkTags: [cluster.nodeNetworkTag],
+      });
       new Spire(
         'spire',
         { trustDomain: 'prod.acme.example', clusterName: 'prod', imageDigests: SPIRE_DIGESTS },

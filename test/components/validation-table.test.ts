@@ -75,6 +75,25 @@ table<ConfidentialNodePoolArgs>(
   [
     ['unknown technology', (a) => ({ ...a, technology: 'SEV' as never }), 'technology'],
     ['TDX on N2D', (a) => ({ ...a, machineType: 'n2d-standard-8' }), 'machineType'],
+    ['TDX on C3 highcpu', (a) => ({ ...a, machineType: 'c3-highcpu-8' }), 'machineType'],
+    ['TDX on C3 highmem', (a) => ({ ...a, machineType: 'c3-highmem-8' }), 'machineType'],
+    ['TDX on bare-metal C3', (a) => ({ ...a, machineType: 'c3-standard-192-metal' }), 'machineType'],
+    [
+      'TDX on C3 local SSD with no zone checked',
+      (a) => ({ ...a, machineType: 'c3-standard-4-lssd' }),
+      'location',
+    ],
+    [
+      'SEV_SNP on N2D highmem',
+      (a) => ({ ...a, technology: 'SEV_SNP', machineType: 'n2d-highmem-4' }),
+      'machineType',
+    ],
+    ['malformed network tag', (a) => ({ ...a, networkTags: ['-nodes'] }), 'networkTags[0]'],
+    [
+      'machine table addition without zones',
+      (a) => ({ ...a, machineTable: [{ technology: 'TDX', machineType: 'c3-standard-*-lssd', zones: [] }] }),
+      'machineTable[0].zones',
+    ],
     ['SEV_SNP on C3', (a) => ({ ...a, technology: 'SEV_SNP', machineType: 'c3-standard-4' }), 'machineType'],
     ['no zones', (a) => ({ ...a, nodeLocations: [] }), 'nodeLocations'],
     ['zone without the technology', (a) => ({ ...a, nodeLocations: ['us-central1-f'] }), 'nodeLocations[0]'],
@@ -95,6 +114,7 @@ table<ConfidentialNodePoolArgs>(
     ['empty cluster name', (a) => ({ ...a, cluster: '' }), 'cluster'],
     ['stray confidentialNodes', stray('confidentialNodes', { enabled: false }), 'confidentialNodes'],
     ['stray nodeConfig', stray('nodeConfig', {}), 'nodeConfig'],
+    ['stray networkConfig', stray('networkConfig', { enablePrivateNodes: false }), 'networkConfig'],
     ['stray shieldedInstanceConfig', stray('shieldedInstanceConfig', {}), 'shieldedInstanceConfig'],
     ['stray workloadMetadataConfig', stray('workloadMetadataConfig', {}), 'workloadMetadataConfig'],
     ['stray taints', stray('taints', []), 'taints'],
@@ -104,35 +124,86 @@ table<ConfidentialNodePoolArgs>(
 
 table<ConfidentialClusterArgs>(
   'ConfidentialCluster',
-  () => ({ project: 'p', location: 'us-central1' }),
+  () => ({
+    project: 'p',
+    location: 'us-central1',
+    binaryAuthorization: { policy: 'managed', requireAttestationsBy: ['projects/p-proj/attestors/a'] },
+  }),
   validateConfidentialClusterArgs,
   [
     ['zone instead of region', (a) => ({ ...a, location: 'us-central1-a' }), 'location'],
     [
-      'control plane CIDR not /28',
-      (a) => ({ ...a, masterIpv4CidrBlock: '172.16.0.0/24' }),
+      'a VPC-peering control-plane range (the cluster uses Private Service Connect)',
+      (a) => ({ ...a, masterIpv4CidrBlock: '172.16.0.0/28' }) as ConfidentialClusterArgs,
       'masterIpv4CidrBlock',
     ],
     [
-      'control plane CIDR malformed',
-      (a) => ({ ...a, masterIpv4CidrBlock: '172.16.0/28' }),
-      'masterIpv4CidrBlock',
+      'the replaced privateEndpoint switch',
+      (a) => ({ ...a, privateEndpoint: true }) as ConfidentialClusterArgs,
+      'privateEndpoint',
+    ],
+    ['unknown ipEndpoint', (a) => ({ ...a, ipEndpoint: 'open' as never }), 'ipEndpoint'],
+    [
+      'authorized networks with no IP endpoint',
+      (a) => ({ ...a, authorizedNetworks: [{ cidrBlock: '10.0.0.0/8', displayName: 'corp' }] }),
+      'authorizedNetworks',
+    ],
+    [
+      'empty control-plane source ranges',
+      (a) => ({ ...a, controlPlaneSourceRanges: [] }),
+      'controlPlaneSourceRanges',
+    ],
+    [
+      'malformed control-plane source range',
+      (a) => ({ ...a, controlPlaneSourceRanges: ['10.0.0.1'] }),
+      'controlPlaneSourceRanges[0]',
+    ],
+    [
+      'no Binary Authorization choice',
+      (a) => ({ ...a, binaryAuthorization: undefined as never }),
+      'binaryAuthorization',
+    ],
+    [
+      'a managed policy with no attestor',
+      (a) => ({ ...a, binaryAuthorization: { policy: 'managed', requireAttestationsBy: [] } }),
+      'binaryAuthorization.requireAttestationsBy',
+    ],
+    [
+      'an exemption of every image',
+      (a) => ({
+        ...a,
+        binaryAuthorization: {
+          policy: 'managed',
+          requireAttestationsBy: ['projects/p-proj/attestors/a'],
+          exemptImages: ['*'],
+        },
+      }),
+      'binaryAuthorization.exemptImages[0]',
+    ],
+    [
+      'a KMS key in another location',
+      (a) => ({ ...a, databaseEncryptionKey: 'projects/p/locations/us-east1/keyRings/r/cryptoKeys/k' }),
+      'databaseEncryptionKey',
     ],
     [
       'authorized network of the whole internet',
-      (a) => ({ ...a, authorizedNetworks: [{ cidrBlock: '0.0.0.0/0', displayName: 'all' }] }),
+      (a) => ({
+        ...a,
+        ipEndpoint: 'private',
+        authorizedNetworks: [{ cidrBlock: '0.0.0.0/0', displayName: 'all' }],
+      }),
       'authorizedNetworks[0].cidrBlock',
     ],
     [
       'authorized network malformed',
-      (a) => ({ ...a, authorizedNetworks: [{ cidrBlock: '10.0.0.0/33', displayName: 'x' }] }),
+      (a) => ({
+        ...a,
+        ipEndpoint: 'private',
+        authorizedNetworks: [{ cidrBlock: '10.0.0.0/33', displayName: 'x' }],
+      }),
       'authorizedNetworks[0].cidrBlock',
     ],
-    [
-      'public endpoint without authorized networks',
-      (a) => ({ ...a, privateEndpoint: false }),
-      'privateEndpoint',
-    ],
+    ['public endpoint without authorized networks', (a) => ({ ...a, ipEndpoint: 'public' }), 'ipEndpoint'],
     [
       'unmanaged release channel',
       (a) => ({ ...a, releaseChannel: 'UNSPECIFIED' as never }),
@@ -145,11 +216,12 @@ table<ConfidentialClusterArgs>(
     ],
     ...(
       [
-        'binaryAuthorization',
         'workloadIdentityConfig',
         'enableShieldedNodes',
         'datapathProvider',
         'privateClusterConfig',
+        'controlPlaneEndpointsConfig',
+        'masterAuth',
         'deletionProtection',
         'removeDefaultNodePool',
         'enableLegacyAbac',

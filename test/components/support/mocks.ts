@@ -23,6 +23,18 @@ export function installRecordingMocks(): void {
           state.endpoint = '203.0.113.10';
           state.masterAuth = { clusterCaCertificate: 'Q0EtREFUQQ==' };
           state.name = args.name;
+          state.controlPlaneEndpointsConfig = {
+            ...(args.inputs.controlPlaneEndpointsConfig as Record<string, unknown>),
+            dnsEndpointConfig: {
+              ...((args.inputs.controlPlaneEndpointsConfig as Record<string, Record<string, unknown>>)
+                ?.dnsEndpointConfig ?? {}),
+              endpoint: `gke-${args.name}-0123.us-central1.gke.goog`,
+            },
+          };
+          state.privateClusterConfig = {
+            ...(args.inputs.privateClusterConfig as Record<string, unknown>),
+            privateEndpoint: '10.128.0.2',
+          };
         }
         if (args.type === 'gcp:serviceaccount/account:Account') {
           state.email = `${String(args.inputs.accountId)}@test-project.iam.gserviceaccount.com`;
@@ -30,6 +42,8 @@ export function installRecordingMocks(): void {
         return { id: `${args.name}_id`, state };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        if (args.token === 'gcp:organizations/getProject:getProject')
+          return { ...args.inputs, number: '123456789012' };
         return args.inputs as Record<string, unknown>;
       },
     },
