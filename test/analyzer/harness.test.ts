@@ -12,7 +12,7 @@ const POLICIES = [
   'images-pinned-by-digest:resource',
   'allowed-registries:resource',
   'gke-confidential-nodes:resource',
-  'gke-cluster-hardened:resource',
+  'gke-cluster-hardened:stack',
   'admission-control-enforced:stack',
   'confidential-workloads-scheduled:resource',
 ];

@@ -1,5 +1,11 @@
 import { strict as assert } from 'node:assert';
-import { startAnalyzer, UNKNOWN, type AnalyzerSession, type ResourceInput } from '../../cli/analyzer';
+import {
+  isAnalyzerError,
+  startAnalyzer,
+  UNKNOWN,
+  type AnalyzerSession,
+  type ResourceInput,
+} from '../../cli/analyzer';
 import { renderKyvernoPolicies, type KubernetesObject } from '../../components/kyverno/render-policies';
 import { loadFixturePolicy } from '../components/support/trust-policy-fixture';
 import { DIGEST, PACK_DIR, deployment, messages, summary } from './support/pack';
@@ -23,20 +29,43 @@ function nodeConfig(): Record<string, unknown> {
   };
 }
 
+/** What ConfidentialCluster sends: the DNS endpoint only, private nodes, an enforcing project policy. */
 function cluster(): Record<string, unknown> {
   return {
     name: 'platform',
+    project: 'acme-prod',
     location: 'us-central1',
     workloadIdentityConfig: { workloadPool: 'acme-prod.svc.id.goog' },
-    privateClusterConfig: { enablePrivateNodes: true, enablePrivateEndpoint: false },
+    controlPlaneEndpointsConfig: {
+      dnsEndpointConfig: { allowExternalTraffic: true },
+      ipEndpointsConfig: { enabled: false },
+    },
+    privateClusterConfig: { enablePrivateNodes: true },
     binaryAuthorization: { evaluationMode: 'PROJECT_SINGLETON_POLICY_ENFORCE' },
     releaseChannel: { channel: 'REGULAR' },
     enableShieldedNodes: true,
     enableLegacyAbac: false,
     masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+    anonymousAuthenticationConfig: { mode: 'LIMITED' },
     removeDefaultNodePool: true,
     initialNodeCount: 1,
     datapathProvider: 'ADVANCED_DATAPATH',
+  };
+}
+
+const BINAUTHZ_POLICY = 'gcp:binaryauthorization/policy:Policy';
+
+/** What ConfidentialCluster's managed Binary Authorization policy sends. */
+function binauthzPolicy(): Record<string, unknown> {
+  return {
+    project: 'acme-prod',
+    globalPolicyEvaluationMode: 'ENABLE',
+    defaultAdmissionRule: {
+      evaluationMode: 'REQUIRE_ATTESTATION',
+      enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+      requireAttestationsBies: ['projects/acme-prod/attestors/release'],
+    },
+    admissionWhitelistPatterns: [{ namePattern: 'ghcr.io/kyverno/*' }],
   };
 }
 
@@ -159,48 +188,415 @@ describe('infrastructure policies through the analyzer protocol', function () {
     });
   });
 
-  describe('gke-cluster-hardened', function () {
+  describe('gke-confidential-nodes: the machine table', function () {
+    const only = ['gke-confidential-nodes'];
+    const pool = (nc: Record<string, unknown>, extra: Record<string, unknown> = {}): ResourceInput => ({
+      type: NODE_POOL,
+      name: 'pool',
+      properties: { nodeConfig: nc, ...extra },
+    });
+    const withMachine = (machineType: string, type = 'TDX'): Record<string, unknown> => {
+      const nc = nodeConfig();
+      set(['machineType'], machineType)(nc);
+      set(['confidentialNodes', 'confidentialInstanceType'], type)(nc);
+      return nc;
+    };
+
+    it('refuses every C3 shape but c3-standard-* for TDX, naming the reason and the table source', async function () {
+      for (const [machine, why] of [
+        ['c3-highcpu-4', /c3-highcpu-\* is refused: GKE runs TDX only on the C3 standard shape/],
+        ['c3-highmem-8', /c3-highmem-\* is refused/],
+        ['c3-standard-192-metal', /bare-metal C3 shapes are not Confidential VMs/],
+      ] as const) {
+        const r = await analyze(pool(withMachine(machine)));
+        assert.deepEqual(
+          summary(r, only),
+          ['gke-confidential-nodes mandatory MACHINE_TYPE_UNSUPPORTED'],
+          machine,
+        );
+        const [message] = messages(r, 'gke-confidential-nodes');
+        assert.match(message!, why);
+        assert.match(message!, /found c3-[a-z0-9-]+ cannot run TDX/);
+        assert.match(message!, /checked 2026-12-08/);
+        assert.match(message!, /Confidential GKE Nodes/);
+      }
+      assert.deepEqual(summary(await analyze(pool(withMachine('c3-standard-176'))), only), []);
+      assert.deepEqual(summary(await analyze(pool(withMachine('c3-standard-8-lssd'))), only), []);
+    });
+
+    it('checks explicit zones against the shape: c3-standard-*-lssd runs in fewer zones, none checked', async function () {
+      assert.deepEqual(
+        summary(
+          await analyze(pool(nodeConfig(), { nodeLocations: ['us-central1-a', 'us-central1-b'] })),
+          only,
+        ),
+        [],
+      );
+      const off = await analyze(pool(nodeConfig(), { nodeLocations: ['us-central1-a', 'us-west2-a'] }));
+      assert.deepEqual(summary(off, only), ['gke-confidential-nodes mandatory ZONE_UNSUPPORTED']);
+      assert.match(
+        messages(off, 'gke-confidential-nodes')[0]!,
+        /nodeLocations: zones: .*zone us-west2-a is not known to run TDX on c3-standard-\*/,
+      );
+      const lssd = await analyze(
+        pool(withMachine('c3-standard-8-lssd'), { nodeLocations: ['us-central1-a'] }),
+      );
+      assert.deepEqual(summary(lssd, only), ['gke-confidential-nodes mandatory ZONE_UNSUPPORTED']);
+      assert.match(
+        messages(lssd, 'gke-confidential-nodes')[0]!,
+        /no zone of c3-standard-\*-lssd has been checked/,
+      );
+      // Zones verified by the user extend the table; other zones are still refused.
+      await analyzer.configure({
+        'gke-confidential-nodes': {
+          additionalMachines: [
+            { technology: 'TDX', machineType: 'c3-standard-*-lssd', zones: ['us-central1-a'] },
+          ],
+        },
+      });
+      assert.deepEqual(
+        summary(
+          await analyze(pool(withMachine('c3-standard-8-lssd'), { nodeLocations: ['us-central1-a'] })),
+          only,
+        ),
+        [],
+      );
+      assert.deepEqual(
+        summary(
+          await analyze(pool(withMachine('c3-standard-8-lssd'), { nodeLocations: ['us-central1-b'] })),
+          only,
+        ),
+        ['gke-confidential-nodes mandatory ZONE_UNSUPPORTED'],
+      );
+    });
+
+    it('SEV (not SNP) runs on C4D; SEV-SNP does not', async function () {
+      await analyzer.configure({ 'gke-confidential-nodes': { allowedTypes: ['SEV', 'SEV_SNP'] } });
+      assert.deepEqual(summary(await analyze(pool(withMachine('c4d-standard-8', 'SEV'))), only), []);
+      assert.deepEqual(summary(await analyze(pool(withMachine('c4d-standard-8', 'SEV_SNP'))), only), [
+        'gke-confidential-nodes mandatory MACHINE_TYPE_UNSUPPORTED',
+      ]);
+    });
+
+    it('a malformed table addition is CONFIG_INVALID, never a wider table', async function () {
+      await analyzer
+        .configure({
+          'gke-confidential-nodes': {
+            additionalMachines: [{ technology: 'TDX', machineType: 'c3-highcpu-*', zones: ['everywhere'] }],
+          },
+        })
+        .then(
+          () => assert.fail('the engine-side schema check should refuse it'),
+          (e: unknown) => assert.ok(isAnalyzerError(e, 'INVALID_CONFIG'), String(e)),
+        );
+    });
+
+    it('Autopilot: no type named runs SEV, which the default (TDX only) does not allow; a named type is checked', async function () {
+      const autopilot = (confidentialNodes: Record<string, unknown>): ResourceInput => ({
+        type: CLUSTER,
+        name: 'ap',
+        properties: { name: 'ap', location: 'us-central1', enableAutopilot: true, confidentialNodes },
+      });
+      const implicit = await analyze(autopilot({ enabled: true }));
+      assert.deepEqual(summary(implicit, only), [
+        'gke-confidential-nodes mandatory CONFIDENTIAL_TYPE_NOT_ALLOWED',
+      ]);
+      assert.match(
+        messages(implicit, 'gke-confidential-nodes')[0]!,
+        /nothing \(Autopilot then runs AMD SEV\)/,
+      );
+      assert.deepEqual(
+        summary(await analyze(autopilot({ enabled: true, confidentialInstanceType: 'TDX' })), only),
+        [],
+      );
+      assert.deepEqual(
+        summary(await analyze(autopilot({ enabled: false, confidentialInstanceType: 'TDX' })), only),
+        ['gke-confidential-nodes mandatory SETTING_REQUIRED'],
+      );
+      await analyzer.configure({ 'gke-confidential-nodes': { allowedTypes: ['TDX', 'SEV'] } });
+      assert.deepEqual(summary(await analyze(autopilot({ enabled: true })), only), []);
+      assert.deepEqual(
+        summary(await analyze(autopilot({ enabled: true, confidentialInstanceType: 'SEV_SNP' })), only),
+        ['gke-confidential-nodes mandatory CONFIDENTIAL_TYPE_NOT_ALLOWED'],
+      );
+    });
+  });
+
+  describe('gke-cluster-hardened (stack)', function () {
     const only = ['gke-cluster-hardened'];
-    it('passes a hardened cluster (Dataplane V2 or network policy)', async function () {
-      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: cluster() }), only), []);
+    const clusterUrn = 'urn:pulumi:dev::trustops::gcp:container/cluster:Cluster::c';
+    const stack = (
+      c: Record<string, unknown> = cluster(),
+      policies: Record<string, unknown>[] = [binauthzPolicy()],
+      extra: ResourceInput[] = [],
+    ): ResourceInput[] => [
+      { type: CLUSTER, name: 'c', urn: clusterUrn, properties: c },
+      ...policies.map((properties, i) => ({ type: BINAUTHZ_POLICY, name: `binauthz-${i}`, properties })),
+      ...extra,
+    ];
+    const analyzeStack = (resources: ResourceInput[]): ReturnType<AnalyzerSession['analyzeStack']> =>
+      analyzer.analyzeStack(resources);
+
+    it('passes the cluster ConfidentialCluster sends with its managed policy (Dataplane V2 or network policy)', async function () {
+      assert.deepEqual(summary(await analyzeStack(stack()), only), []);
       const np = {
         ...cluster(),
         datapathProvider: undefined,
         networkPolicy: { enabled: true, provider: 'CALICO' },
       };
-      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: np }), only), []);
+      assert.deepEqual(summary(await analyzeStack(stack(np)), only), []);
+      // A resource policy no longer: a cluster analysed alone gets nothing from it.
+      assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: cluster() }), only), []);
     });
+
     const cases: [string, Mutate][] = [
       ['no Workload Identity', set(['workloadIdentityConfig'], undefined)],
       ['public nodes', set(['privateClusterConfig', 'enablePrivateNodes'], false)],
-      ['Binary Authorization disabled', set(['binaryAuthorization', 'evaluationMode'], 'DISABLED')],
       ['no release channel', set(['releaseChannel'], undefined)],
       ['release channel UNSPECIFIED', set(['releaseChannel', 'channel'], 'UNSPECIFIED')],
       ['shielded nodes off', set(['enableShieldedNodes'], false)],
       ['legacy ABAC on', set(['enableLegacyAbac'], true)],
-      ['basic auth password', set(['masterAuth', 'password'], 'hunter2')],
       [
         'client certificates issued',
         set(['masterAuth', 'clientCertificateConfig', 'issueClientCertificate'], true),
+      ],
+      ['anonymous access not limited', set(['anonymousAuthenticationConfig', 'mode'], 'ENABLED')],
+      ['anonymous access left at the default', set(['anonymousAuthenticationConfig'], undefined)],
+      [
+        'a public IP endpoint with no authorized network',
+        set(['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled'], true),
+      ],
+      [
+        'IP endpoints left at the default (on, public) with no authorized network',
+        set(['controlPlaneEndpointsConfig'], undefined),
+      ],
+      [
+        'a public IP endpoint authorizing the whole internet',
+        (c) => {
+          set(['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled'], true)(c);
+          set(['masterAuthorizedNetworksConfig'], { cidrBlocks: [{ cidrBlock: '0.0.0.0/0' }] })(c);
+        },
+      ],
+      [
+        'a public IP endpoint open to every Google Cloud address',
+        (c) => {
+          set(['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled'], true)(c);
+          set(['masterAuthorizedNetworksConfig'], {
+            cidrBlocks: [{ cidrBlock: '10.0.0.0/8' }],
+            gcpPublicCidrsAccessEnabled: true,
+          })(c);
+        },
+      ],
+      [
+        'Kubernetes tokens accepted through the DNS endpoint',
+        set(['controlPlaneEndpointsConfig', 'dnsEndpointConfig', 'enableK8sTokensViaDns'], true),
+      ],
+      [
+        'Kubernetes certificates accepted through the DNS endpoint',
+        set(['controlPlaneEndpointsConfig', 'dnsEndpointConfig', 'enableK8sCertsViaDns'], true),
       ],
       ['default node pool kept', set(['removeDefaultNodePool'], false)],
       ['neither network policy nor Dataplane V2', set(['datapathProvider'], 'LEGACY_DATAPATH')],
     ];
     for (const [what, mutate] of cases) {
-      it(`blocks a cluster with ${what}`, async function () {
+      it(`blocks a cluster with ${what}, on the cluster`, async function () {
         const c = cluster();
         mutate(c);
-        const r = await analyze({ type: CLUSTER, name: 'c', properties: c });
+        const r = await analyzeStack(stack(c));
         assert.deepEqual(summary(r, only), ['gke-cluster-hardened mandatory SETTING_REQUIRED']);
+        assert.equal(r.diagnostics.find((d) => d.policyName === 'gke-cluster-hardened')?.urn, clusterUrn);
       });
     }
+
+    it('an IP endpoint that is private only, or public to a bounded network, is not open', async function () {
+      const privateOnly = cluster();
+      set(['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled'], true)(privateOnly);
+      set(['privateClusterConfig', 'enablePrivateEndpoint'], true)(privateOnly);
+      assert.deepEqual(summary(await analyzeStack(stack(privateOnly)), only), []);
+      const bounded = cluster();
+      set(['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled'], true)(bounded);
+      set(['masterAuthorizedNetworksConfig'], {
+        cidrBlocks: [{ cidrBlock: '10.10.0.0/16', displayName: 'ops' }],
+        gcpPublicCidrsAccessEnabled: false,
+      })(bounded);
+      assert.deepEqual(summary(await analyzeStack(stack(bounded)), only), []);
+    });
+
+    const NOT_ENFORCING = ['gke-cluster-hardened mandatory BINARY_AUTHORIZATION_NOT_ENFORCING'];
+    const withRule = (rule: Record<string, unknown>): Record<string, unknown> => ({
+      ...binauthzPolicy(),
+      defaultAdmissionRule: rule,
+    });
+    const bnCases: [string, ResourceInput[], RegExp][] = [
+      [
+        'the enforce mode and no policy at all',
+        stack(cluster(), []),
+        /no Binary Authorization policy for project acme-prod/,
+      ],
+      [
+        'Binary Authorization disabled',
+        stack({ ...cluster(), binaryAuthorization: { evaluationMode: 'DISABLED' } }),
+        /found binaryAuthorization\.evaluationMode .*"DISABLED"/,
+      ],
+      [
+        'no binaryAuthorization block',
+        stack({ ...cluster(), binaryAuthorization: undefined }),
+        /evaluationMode unset/,
+      ],
+      [
+        'a policy that allows every image',
+        stack(cluster(), [
+          withRule({ evaluationMode: 'ALWAYS_ALLOW', enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG' }),
+        ]),
+        /ALWAYS_ALLOW/,
+      ],
+      [
+        'a policy in dry run',
+        stack(cluster(), [
+          withRule({
+            evaluationMode: 'REQUIRE_ATTESTATION',
+            enforcementMode: 'DRYRUN_AUDIT_LOG_ONLY',
+            requireAttestationsBies: ['projects/acme-prod/attestors/release'],
+          }),
+        ]),
+        /DRYRUN_AUDIT_LOG_ONLY/,
+      ],
+      [
+        'a policy requiring attestations from nobody',
+        stack(cluster(), [
+          withRule({
+            evaluationMode: 'REQUIRE_ATTESTATION',
+            enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+          }),
+        ]),
+        /no attestor/,
+      ],
+      [
+        'an allowlist pattern exempting every image',
+        stack(cluster(), [{ ...binauthzPolicy(), admissionWhitelistPatterns: [{ namePattern: '*' }] }]),
+        /exempts every image/,
+      ],
+      [
+        'an allowlist pattern naming no registry path',
+        stack(cluster(), [
+          { ...binauthzPolicy(), admissionWhitelistPatterns: [{ namePattern: 'docker.io' }] },
+        ]),
+        /exempts every image/,
+      ],
+      [
+        'a policy for another project only',
+        stack(cluster(), [{ ...binauthzPolicy(), project: 'acme-other' }]),
+        /no Binary Authorization policy for project acme-prod/,
+      ],
+      [
+        'a cluster-specific rule that allows everything for this cluster',
+        stack(cluster(), [
+          {
+            ...binauthzPolicy(),
+            clusterAdmissionRules: [
+              {
+                cluster: 'us-central1.platform',
+                evaluationMode: 'ALWAYS_ALLOW',
+                enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+              },
+            ],
+          },
+        ]),
+        /clusterAdmissionRules\[us-central1\.platform\] evaluationMode ALWAYS_ALLOW/,
+      ],
+    ];
+    for (const [what, resources, found] of bnCases) {
+      it(`no hardened verdict for Binary Authorization with ${what}`, async function () {
+        const r = await analyzeStack(resources);
+        assert.deepEqual(summary(r, only), NOT_ENFORCING);
+        const [message] = messages(r, 'gke-cluster-hardened');
+        assert.match(message!, found);
+        assert.match(
+          message!,
+          /c \(gcp:container\/cluster:Cluster\): binaryAuthorization: Binary Authorization: expected PROJECT_SINGLETON_POLICY_ENFORCE/,
+        );
+      });
+    }
+
+    it('an enforced policy that denies, or that allows only another cluster, counts', async function () {
+      const deny = withRule({
+        evaluationMode: 'ALWAYS_DENY',
+        enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+      });
+      assert.deepEqual(summary(await analyzeStack(stack(cluster(), [deny])), only), []);
+      const otherCluster = {
+        ...binauthzPolicy(),
+        clusterAdmissionRules: [
+          {
+            cluster: 'us-central1.sandbox',
+            evaluationMode: 'ALWAYS_ALLOW',
+            enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+          },
+        ],
+      };
+      assert.deepEqual(summary(await analyzeStack(stack(cluster(), [otherCluster])), only), []);
+    });
+
+    it('a project policy declared external in config counts; an undeclared project does not', async function () {
+      await analyzer.configure({
+        'gke-cluster-hardened': { binaryAuthorization: { externalPolicyProjects: ['acme-prod'] } },
+      });
+      assert.deepEqual(summary(await analyzeStack(stack(cluster(), [])), only), []);
+      await analyzer.configure({
+        'gke-cluster-hardened': { binaryAuthorization: { externalPolicyProjects: ['acme-other'] } },
+      });
+      assert.deepEqual(summary(await analyzeStack(stack(cluster(), [])), only), NOT_ENFORCING);
+    });
+
+    it('a policy whose rule is unknown during preview is advisory, never a pass', async function () {
+      const unknownRule = { ...binauthzPolicy(), defaultAdmissionRule: UNKNOWN };
+      assert.deepEqual(summary(await analyzeStack(stack(cluster(), [unknownRule])), only), [
+        'gke-cluster-hardened advisory VALUE_UNKNOWN',
+      ]);
+    });
+
+    it('node pools in the stack may not opt out of private nodes or turn legacy metadata endpoints back on', async function () {
+      const pool = (nodePool: Record<string, unknown>): ResourceInput => ({
+        type: NODE_POOL,
+        name: 'pool',
+        properties: nodePool,
+      });
+      assert.deepEqual(
+        summary(
+          await analyzeStack(stack(cluster(), [binauthzPolicy()], [pool({ nodeConfig: nodeConfig() })])),
+          only,
+        ),
+        [],
+      );
+      const publicPool = pool({ nodeConfig: nodeConfig(), networkConfig: { enablePrivateNodes: false } });
+      const r = await analyzeStack(stack(cluster(), [binauthzPolicy()], [publicPool]));
+      assert.deepEqual(summary(r, only), ['gke-cluster-hardened mandatory SETTING_REQUIRED']);
+      assert.match(
+        messages(r, 'gke-cluster-hardened')[0]!,
+        /pool \(gcp:container\/nodePool:NodePool\): networkConfig\.enablePrivateNodes/,
+      );
+      const legacy = pool({
+        nodeConfig: { ...nodeConfig(), metadata: { 'disable-legacy-endpoints': 'false' } },
+      });
+      assert.deepEqual(summary(await analyzeStack(stack(cluster(), [binauthzPolicy()], [legacy])), only), [
+        'gke-cluster-hardened mandatory SETTING_REQUIRED',
+      ]);
+    });
+
+    it('an invalid config is one CONFIG_INVALID diagnostic', async function () {
+      await analyzer
+        .configure({
+          'gke-cluster-hardened': { binaryAuthorization: { externalPolicyProjects: ['Not A Project'] } },
+        })
+        .then(
+          () => assert.fail('the engine-side schema check should refuse it'),
+          (e: unknown) => assert.ok(isAnalyzerError(e, 'INVALID_CONFIG'), String(e)),
+        );
+    });
+
     it('a downgraded level reports advisory', async function () {
       await analyzer.configure({ 'gke-cluster-hardened': 'advisory' });
-      const r = await analyze({
-        type: CLUSTER,
-        name: 'c',
-        properties: { ...cluster(), enableLegacyAbac: true },
-      });
+      const r = await analyzeStack(stack({ ...cluster(), enableLegacyAbac: true }));
       assert.deepEqual(summary(r, only), ['gke-cluster-hardened advisory SETTING_REQUIRED']);
     });
   });
@@ -379,6 +775,8 @@ describe('infrastructure policies through the analyzer protocol', function () {
       over: { policySpec?: Record<string, unknown>; policy?: KubernetesObject; charts?: string[] } = {},
     ): ResourceInput[] => [
       { type: CLUSTER, name: 'platform', urn: clusterUrn, properties: cluster() },
+      // The cluster's Binary Authorization policy, so only admission control is in question here.
+      { type: BINAUTHZ_POLICY, name: 'binauthz', properties: binauthzPolicy() },
       {
         type: 'pulumi:providers:kubernetes',
         name: 'platform-k8s',
