@@ -95,6 +95,30 @@ describe('example stacks (Pulumi.yaml + Pulumi.<stack>.yaml, recorded in process
       assert.ok(cluster && k8sProvider?.dependencies.includes(cluster.urn));
     });
 
+    it('reaches the control plane through its DNS endpoint, enforces a managed Binary Authorization policy, opens webhooks to the pools only', () => {
+      const [cluster] = only(rec, 'gcp:container/cluster:Cluster');
+      assert.ok(cluster);
+      assert.deepEqual(cluster.properties['controlPlaneEndpointsConfig'], {
+        dnsEndpointConfig: { allowExternalTraffic: true },
+        ipEndpointsConfig: { enabled: false },
+      });
+      assert.equal(cluster.properties['masterAuthorizedNetworksConfig'], undefined);
+      const [policy] = only(rec, 'gcp:binaryauthorization/policy:Policy');
+      assert.ok(policy, 'the project policy is managed by the stack');
+      assert.equal(policy.properties['project'], 'acme-platform-example');
+      assert.deepEqual(policy.properties['defaultAdmissionRule'], {
+        evaluationMode: 'REQUIRE_ATTESTATION',
+        enforcementMode: 'ENFORCED_BLOCK_AND_AUDIT_LOG',
+        requireAttestationsBies: ['projects/acme-platform-example/attestors/release'],
+      });
+      const [firewall] = only(rec, 'gcp:compute/firewall:Firewall');
+      const [pool] = only(rec, 'gcp:container/nodePool:NodePool');
+      const tags = (firewall?.properties['targetTags'] ?? []) as string[];
+      assert.deepEqual(tags, ['platform-example-trustops-nodes']);
+      assert.deepEqual((pool?.properties['nodeConfig'] as Record<string, unknown>)['tags'], tags);
+      assert.deepEqual(pool?.properties['networkConfig'], { enablePrivateNodes: true });
+    });
+
     it('deploys Kyverno and SPIRE charts through the cluster provider and renders the admission policy', () => {
       const charts = only(rec, 'kubernetes:helm.sh/v4:Chart');
       assert.deepEqual(charts.map((c) => c.name).sort(), ['kyverno', 'spire', 'spire-crds']);
