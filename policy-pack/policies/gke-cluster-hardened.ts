@@ -73,23 +73,25 @@ function hasUnknown(v: unknown, depth = 0): boolean {
  * Google Cloud public address).
  */
 function ipEndpointVerdict(p: Record<string, unknown>): Verdict {
-  const relevant = [p.controlPlaneEndpointsConfig, p.privateClusterConfig, p.masterAuthorizedNetworksConfig];
-  if (relevant.some((v) => hasUnknown(v))) return { unknown: true };
+  // Only the fields the verdict reads: provider-computed outputs (endpoint addresses) stay out of it.
   const ipEnabled = valueAt(p, ['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled']);
-  if (!ipEnabled.unknown && ipEnabled.value === false) return { ok: true };
+  if (ipEnabled.unknown) return { unknown: true };
+  if (ipEnabled.value === false) return { ok: true };
   const privateOnly = valueAt(p, ['privateClusterConfig', 'enablePrivateEndpoint']);
-  if (!privateOnly.unknown && privateOnly.value === true) return { ok: true };
+  if (privateOnly.unknown) return { unknown: true };
+  if (privateOnly.value === true) return { ok: true };
   const blocks = valueAt(p, ['masterAuthorizedNetworksConfig', 'cidrBlocks']);
-  const cidrs = list(blocks.unknown ? [] : blocks.value).map((b) => (isRecord(b) ? b.cidrBlock : undefined));
   const publicCidrs = valueAt(p, ['masterAuthorizedNetworksConfig', 'gcpPublicCidrsAccessEnabled']);
-  if (p.masterAuthorizedNetworksConfig === undefined || cidrs.length === 0)
+  if (blocks.unknown || publicCidrs.unknown || hasUnknown(blocks.value)) return { unknown: true };
+  const cidrs = list(blocks.value).map((b) => (isRecord(b) ? b.cidrBlock : undefined));
+  if (cidrs.length === 0)
     return {
       ok: false,
       found: 'a public IP endpoint with no authorized networks (reachable from the whole internet)',
     };
   const open = cidrs.find((c) => typeof c !== 'string' || c.endsWith('/0'));
   if (open !== undefined) return { ok: false, found: `a public IP endpoint authorizing ${describe(open)}` };
-  if (!publicCidrs.unknown && publicCidrs.value === true)
+  if (publicCidrs.value === true)
     return {
       ok: false,
       found:
@@ -124,8 +126,14 @@ function exemptsEverything(pattern: unknown): boolean {
 /** Why `policy` lets `cluster`'s images in unattested, or undefined when its rule for the cluster blocks them. */
 function policyGap(policy: PolicyResource, cluster: Record<string, unknown>): Verdict {
   const p = rawProperties(policy.props);
-  if (hasUnknown(p)) return { unknown: true };
   const props = isRecord(p) ? p : {};
+  // Only what decides admission: other outputs (etag, computed defaults) may stay unknown.
+  if (
+    [props.admissionWhitelistPatterns, props.clusterAdmissionRules, props.defaultAdmissionRule].some((v) =>
+      hasUnknown(v),
+    )
+  )
+    return { unknown: true };
   const label = resourceLabel(policy.name, policy.type);
   const open = list(props.admissionWhitelistPatterns).find(
     (w) => isRecord(w) && exemptsEverything(w.namePattern),

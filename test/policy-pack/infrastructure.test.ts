@@ -345,6 +345,20 @@ describe('infrastructure policies through the analyzer protocol', function () {
         networkPolicy: { enabled: true, provider: 'CALICO' },
       };
       assert.deepEqual(summary(await analyzeStack(stack(np)), only), []);
+      // Provider-computed outputs the verdicts do not read stay unknown in a real preview: no advisory.
+      const computed = cluster();
+      set(['privateClusterConfig', 'privateEndpoint'], UNKNOWN)(computed);
+      set(['endpoint'], UNKNOWN)(computed);
+      assert.deepEqual(
+        summary(await analyzeStack(stack(computed, [{ ...binauthzPolicy(), etag: UNKNOWN }])), only),
+        [],
+      );
+      // What a verdict reads, unknown, is advisory (checked at update), never a pass.
+      const ipUnknown = cluster();
+      set(['controlPlaneEndpointsConfig', 'ipEndpointsConfig', 'enabled'], UNKNOWN)(ipUnknown);
+      assert.deepEqual(summary(await analyzeStack(stack(ipUnknown)), only), [
+        'gke-cluster-hardened advisory VALUE_UNKNOWN',
+      ]);
       // A resource policy no longer: a cluster analysed alone gets nothing from it.
       assert.deepEqual(summary(await analyze({ type: CLUSTER, name: 'c', properties: cluster() }), only), []);
     });
