@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as pulumi from '@pulumi/pulumi';
 import type { BinaryAuthorizationArgs } from '../components/gke/confidential-cluster';
-import type { ConfidentialTechnology } from '../components/gke/confidential-technology';
+import type { AdditionalMachine, ConfidentialTechnology } from '../components/gke/confidential-technology';
 import type { KyvernoImage } from '../components/kyverno/kyverno';
 import type { SpireImage } from '../components/spire/spire';
 
@@ -12,6 +12,9 @@ export interface NodePoolConfig {
   name: string;
   technology?: ConfidentialTechnology;
   machineType?: string;
+  nodeLocations?: string[];
+  /** Zones (or shapes) you verified, added to the machine table (see components/README.md). */
+  machineTable?: AdditionalMachine[];
   minNodeCount?: number;
   maxNodeCount?: number;
 }

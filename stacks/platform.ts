@@ -29,6 +29,8 @@ export function platformProgram(config: PlatformConfig): Record<string, pulumi.I
         location: config.cluster.location,
         technology: pool.technology,
         machineType: pool.machineType,
+        nodeLocations: pool.nodeLocations,
+        machineTable: pool.machineTable,
         minNodeCount: pool.minNodeCount,
         maxNodeCount: pool.maxNodeCount,
         networkTags: [cluster.nodeNetworkTag],

@@ -237,7 +237,16 @@ export function createGkeConfidentialNodesPolicy(): ResourceValidationPolicy {
     validateResource: (args, reportViolation) => {
       if (args.type !== NODE_POOL && args.type !== CLUSTER) return;
       const resource = resourceLabel(args.name, args.type);
-      const cfg = readConfig<GkeConfidentialNodesConfig>(gkeConfidentialNodesConfigSchema, args.getConfig());
+      const raw = args.getConfig() as Record<string, unknown> | undefined;
+      const cfg: ReturnType<typeof readConfig<GkeConfidentialNodesConfig>> =
+        raw && 'machineSeries' in raw
+          ? {
+              ok: false,
+              problems: [
+                '/machineSeries was replaced by the machine table (support/confidential-machines.ts); extend it with additionalMachines',
+              ],
+            }
+          : readConfig<GkeConfidentialNodesConfig>(gkeConfidentialNodesConfigSchema, raw);
       if (!cfg.ok) {
         report(reportViolation, {
           code: 'CONFIG_INVALID',

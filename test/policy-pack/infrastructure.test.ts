@@ -291,6 +291,15 @@ describe('infrastructure policies through the analyzer protocol', function () {
         );
     });
 
+    it('the replaced machineSeries setting is refused, not silently ignored', async function () {
+      await analyzer.configure({
+        'gke-confidential-nodes': { machineSeries: { TDX: ['c3-'] } } as never,
+      });
+      const r = await analyze(pool(nodeConfig()));
+      assert.deepEqual(summary(r, only), ['gke-confidential-nodes mandatory CONFIG_INVALID']);
+      assert.match(messages(r, 'gke-confidential-nodes')[0]!, /additionalMachines/);
+    });
+
     it('Autopilot: no type named runs SEV, which the default (TDX only) does not allow; a named type is checked', async function () {
       const autopilot = (confidentialNodes: Record<string, unknown>): ResourceInput => ({
         type: CLUSTER,
