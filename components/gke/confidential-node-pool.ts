@@ -31,7 +31,7 @@ export interface ConfidentialNodePoolArgs {
   technology?: ConfidentialTechnology;
   /**
    * Default `c3-standard-4` for TDX, `n2d-standard-4` for SEV_SNP; must match a shape of the machine
-   * table for the technology (TDX: `c3-standard-*`, `c3-standard-*-lssd`; SEV_SNP: `n2d-standard-*`).
+   * table for the technology (TDX: `c3-standard-*`, `c3-standard-*-lssd`; SEV_SNP: `n2d-standard-*`, `n2d-highcpu-*`, `n2d-highmem-*`).
    */
   machineType?: string;
   /**

@@ -84,8 +84,8 @@ table<ConfidentialNodePoolArgs>(
       'location',
     ],
     [
-      'SEV_SNP on N2D highmem',
-      (a) => ({ ...a, technology: 'SEV_SNP', machineType: 'n2d-highmem-4' }),
+      'SEV_SNP on C3D (SEV only)',
+      (a) => ({ ...a, technology: 'SEV_SNP', machineType: 'c3d-standard-4' }),
       'machineType',
     ],
     ['malformed network tag', (a) => ({ ...a, networkTags: ['-nodes'] }), 'networkTags[0]'],

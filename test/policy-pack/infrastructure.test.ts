@@ -273,9 +273,12 @@ describe('infrastructure policies through the analyzer protocol', function () {
     it('SEV (not SNP) runs on C4D; SEV-SNP does not', async function () {
       await analyzer.configure({ 'gke-confidential-nodes': { allowedTypes: ['SEV', 'SEV_SNP'] } });
       assert.deepEqual(summary(await analyze(pool(withMachine('c4d-standard-8', 'SEV'))), only), []);
-      assert.deepEqual(summary(await analyze(pool(withMachine('c4d-standard-8', 'SEV_SNP'))), only), [
-        'gke-confidential-nodes mandatory MACHINE_TYPE_UNSUPPORTED',
-      ]);
+      const snp = await analyze(pool(withMachine('c4d-standard-8', 'SEV_SNP')));
+      assert.deepEqual(summary(snp, only), ['gke-confidential-nodes mandatory MACHINE_TYPE_UNSUPPORTED']);
+      assert.match(
+        messages(snp, 'gke-confidential-nodes')[0]!,
+        /c4d-standard-\* is refused: C4D runs SEV, not SEV-SNP/,
+      );
     });
 
     it('a malformed table addition is CONFIG_INVALID, never a wider table', async function () {

@@ -90,8 +90,23 @@ export const CONFIDENTIAL_MACHINE_TABLE: ConfidentialMachineTable = {
       ],
     },
     SEV_SNP: {
-      shapes: [{ machineType: 'n2d-standard-*', zones: CHECKED_ZONES }],
-      refused: [],
+      shapes: [
+        { machineType: 'n2d-standard-*', zones: CHECKED_ZONES },
+        { machineType: 'n2d-highcpu-*', zones: CHECKED_ZONES },
+        { machineType: 'n2d-highmem-*', zones: CHECKED_ZONES },
+      ],
+      refused: [
+        ...['c2d', 'c3d'].flatMap((series) =>
+          ['standard', 'highcpu', 'highmem'].map((shape) => ({
+            machineType: `${series}-${shape}-*`,
+            reason: `SEV-SNP runs on N2D (AMD Milan) only; ${series.toUpperCase()} runs SEV`,
+          })),
+        ),
+        ...['standard', 'highcpu', 'highmem'].map((shape) => ({
+          machineType: `c4d-${shape}-*`,
+          reason: 'C4D runs SEV, not SEV-SNP',
+        })),
+      ],
       minCpuPlatform: 'AMD Milan',
     },
     SEV: {
