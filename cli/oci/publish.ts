@@ -84,11 +84,23 @@ export function cosignRekorBundle(bundle: SerializedBundle): string | undefined 
   });
 }
 
-/** The cosign layer annotations (certificate, Rekor bundle) a Sigstore bundle can supply. */
-export function cosignMaterial(bundle: SerializedBundle): { certificate?: string; bundle?: string } {
+/**
+ * The cosign layer annotations a Sigstore bundle can supply: certificate, Rekor bundle, and the RFC 3161
+ * timestamp as cosign writes it (`{"SignedRFC3161Timestamp": "<base64 DER>"}`).
+ */
+export function cosignMaterial(bundle: SerializedBundle): {
+  certificate?: string;
+  bundle?: string;
+  rfc3161Timestamp?: string;
+} {
   const certificate = certificatePem(bundle);
   const rekor = cosignRekorBundle(bundle);
-  return { ...(certificate ? { certificate } : {}), ...(rekor ? { bundle: rekor } : {}) };
+  const tsr = bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps?.[0]?.signedTimestamp;
+  return {
+    ...(certificate ? { certificate } : {}),
+    ...(rekor ? { bundle: rekor } : {}),
+    ...(tsr ? { rfc3161Timestamp: JSON.stringify({ SignedRFC3161Timestamp: tsr }) } : {}),
+  };
 }
 
 /** One cosign `.sig` layer: `payload` signed by `signer`, with the Sigstore bundle it was taken from. */

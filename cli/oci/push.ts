@@ -6,7 +6,12 @@ import type { OciTarget, StoredManifest } from './target';
 
 const MANIFEST_ACCEPT = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].join(', ');
 
-export type RegistryCredentials = { username: string; password: string } | { bearerToken: string };
+/**
+ * Basic credentials (also used at a Bearer token realm), a fixed bearer token, or an identity (refresh)
+ * token as Docker's config.json stores it, exchanged at the token realm by the OAuth2 refresh-token grant.
+ */
+export type RegistryCredentials =
+  { username: string; password: string } | { bearerToken: string } | { identityToken: string };
 
 interface Challenge {
   scheme: string;
@@ -172,14 +177,34 @@ export class RegistryPusher implements OciTarget {
     const cached = this.authByScope.get(key);
     if (cached && cached !== this.lastAuth) return cached;
     const tokenUrl = new URL(realm);
-    if (service) tokenUrl.searchParams.set('service', service);
-    if (scope) tokenUrl.searchParams.set('scope', scope);
-    const res = await fetch(tokenUrl, {
-      headers: creds
-        ? { authorization: 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64') }
-        : {},
-      signal: AbortSignal.timeout(30_000),
-    });
+    let res: Response;
+    if (creds && 'identityToken' in creds) {
+      // Docker's OAuth2 refresh-token grant: the identity token is never sent as a password.
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        client_id: 'trustops',
+        ...(service ? { service } : {}),
+        ...(scope ? { scope } : {}),
+      });
+      res = await fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } else {
+      if (service) tokenUrl.searchParams.set('service', service);
+      if (scope) tokenUrl.searchParams.set('scope', scope);
+      res = await fetch(tokenUrl, {
+        headers: creds
+          ? {
+              authorization: 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64'),
+            }
+          : {},
+        signal: AbortSignal.timeout(30_000),
+      });
+    }
     if (res.status === 401 || res.status === 403) {
       await res.arrayBuffer();
       throw new OciWriteError(

@@ -4,6 +4,7 @@ import {
   DSSEBundleBuilder,
   MessageSignatureBundleBuilder,
   RekorWitness,
+  TSAWitness,
   type BundleBuilderOptions,
   type Signer,
 } from '@sigstore/sign';
@@ -22,6 +23,8 @@ export interface KeySigningOptions {
    * DSSE bundles use Rekor's `intoto` entry type (see NOTES.md: the mock stores `dsse` entries wrongly).
    */
   rekorUrl?: string;
+  /** When given, an RFC 3161 timestamp from this TSA is added too. */
+  tsaUrl?: string;
 }
 
 export function createKeyPair(): KeyPair {
@@ -55,9 +58,12 @@ function keySigner(key: KeyPair, hint: string): Signer {
 }
 
 function builderOptions(key: KeyPair, opts: KeySigningOptions, entryType?: 'intoto'): BundleBuilderOptions {
-  const witnesses = opts.rekorUrl
-    ? [new RekorWitness({ rekorBaseURL: opts.rekorUrl, ...(entryType ? { entryType } : {}), retry: false })]
-    : [];
+  const witnesses = [
+    ...(opts.rekorUrl
+      ? [new RekorWitness({ rekorBaseURL: opts.rekorUrl, ...(entryType ? { entryType } : {}), retry: false })]
+      : []),
+    ...(opts.tsaUrl ? [new TSAWitness({ tsaBaseURL: opts.tsaUrl, retry: false })] : []),
+  ];
   return { signer: keySigner(key, opts.keyHint ?? keyHintOf(key.publicKeyPem)), witnesses };
 }
 
