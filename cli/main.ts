@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, UsageError } from './exit-codes';
+import * as attestCommand from './commands/attest';
 import * as demoCommand from './commands/demo';
 import * as previewCommand from './commands/preview';
 import * as deployCommand from './commands/deploy';
@@ -17,6 +18,7 @@ type Register = (program: Command, setExit: (code: number) => void) => void;
 const COMMANDS: Register[] = [
   verifyCommand.register,
   verifyBundle.register,
+  attestCommand.register,
   deployCommand.register,
   previewCommand.register,
   kyvernoCommand.register,

@@ -108,6 +108,11 @@ function identityToken(identity: MockIdentity = DEFAULT_MOCK_IDENTITY): string {
   return new UnsecuredJWT(claims).setIssuedAt().setExpirationTime('10m').encode();
 }
 
+/** An identity token the mock Fulcio accepts (unsigned, as the mock does not verify it): for `--identity-token`. */
+export function mockIdentityToken(identity?: MockIdentity): string {
+  return identityToken(identity);
+}
+
 async function serve(routes: Map<string, HandlerFn>): Promise<{ url: string; server: http.Server }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
