@@ -14,6 +14,7 @@ import { UsageError } from '../../cli/exit-codes';
 import { AttestFailure } from '../../cli/oci/attest';
 import { blobOf } from '../../cli/oci/digest';
 import { buildImage, type OciImage } from '../../cli/oci/image';
+import { OciLayoutWriter } from '../../cli/oci/layout';
 import { RegistryPusher } from '../../cli/oci/push';
 import { createKeyPair, type KeyPair } from '../../cli/oci/sign-key';
 import { pushImage } from '../../cli/oci/target';
@@ -21,6 +22,7 @@ import type { CredentialSource, Descriptor } from '../../policy-pack/registry/ty
 import type { ImageVerdict } from '../../policy-pack/supply-chain/types';
 import { parseJson, rawBlob, rawManifest } from '../support/raw-distribution';
 import { startRegistry, type RunningRegistry } from '../support/registry';
+import { startTokenServer } from '../support/token-server';
 import {
   mockIdentityToken,
   startSigstoreMock,
@@ -49,6 +51,7 @@ const REBUILDER_B: MockIdentity = {
   uri: 'https://github.com/rebuilder-b/rebuild/.github/workflows/rebuild.yml@refs/heads/main',
 };
 const SOURCE = `git+https://github.com/acme/app@${SOURCE_COMMIT}`;
+const LAYOUT_HOST = 'layout.example.test';
 const NO_CREDENTIALS: CredentialSource = { lookup: () => Promise.resolve(undefined) };
 
 function run(
@@ -118,7 +121,7 @@ signers:
     keyless: { issuer: ${GITHUB}, subject: ${REBUILDER_B.uri} }
 images:
   - name: acme
-    match: ["${registry.host}/acme/**"]
+    match: ["${registry.host}/acme/**", "${LAYOUT_HOST}/acme/**"]
     signature: { signers: [release, ops] }
     sbom: { signers: [release, ops] }
     provenance: { signers: [release, ops] }
@@ -560,5 +563,85 @@ trustedRoot: { file: ./trusted_root.json }
     assert.ok(out.includes(RELEASE.uri!));
     assert.match(out, /pushed {2}signature: cosign sha256-[0-9a-f]{64}\.sig/);
     assert.match(out, /pushed {2}sbom \(https:\/\/cyclonedx\.org\/bom\): referrer sha256:[0-9a-f]{64}/);
+  });
+
+  it('an OCI layout as the target (--registry-mirror HOST=oci-layout:DIR): attested in place, verified through the same mirror', async function () {
+    const layoutDir = path.join(dir, 'layout');
+    const img = buildImage({ seed: 'layout image' });
+    await pushImage(new OciLayoutWriter(layoutDir), 'acme/app', img, 'v1');
+    const mirror = [`${LAYOUT_HOST}=oci-layout:${layoutDir}`];
+    const ref = `${LAYOUT_HOST}/acme/app@${img.digest}`;
+    const o = { registryMirror: mirror, format: 'both' as const };
+    await attestCommand(
+      `${LAYOUT_HOST}/acme/app:v1`,
+      keyed(path.join(dir, 'keys', 'ops.key'), {
+        ...o,
+        sign: true,
+        sbom: files['spdx.json'],
+        provenance: files['provenance.json'],
+      }),
+      deps,
+    );
+    await attestCommand(ref, rebuilderA(img.digest, o), deps);
+    await attestCommand(
+      ref,
+      keyless(REBUILDER_B, {
+        ...o,
+        rebuiltDigest: img.digest,
+        source: SOURCE,
+        verifierId: 'https://rebuilder-b.example',
+      }),
+      deps,
+    );
+    let out = '';
+    const code = await verifyCommand(
+      ref,
+      { policy: policyFile, json: true, insecureRegistry: [], registryMirror: mirror },
+      (x) => (out += x),
+    );
+    const verdict = JSON.parse(out) as ImageVerdict;
+    assert.equal(code, 0, JSON.stringify(verdict.findings, null, 2));
+    assert.deepEqual(verdict.satisfied.map((x) => x.requirement).sort(), [
+      'provenance',
+      'reproducible',
+      'sbom',
+      'signature',
+    ]);
+  });
+
+  it('registry auth as verify takes it: a Docker identity token (refresh-token grant) reads and pushes; a wrong one fails before anything is signed', async function () {
+    const tokens = await startTokenServer({
+      username: 'ci',
+      password: 'secret',
+      identityToken: 'refresh-me',
+    });
+    const secured = await startRegistry({ auth: tokens.registryAuth });
+    try {
+      const basic = new RegistryPusher(secured.url, { username: 'ci', password: 'secret' });
+      const img = buildImage({ seed: 'authenticated image' });
+      await pushImage(basic, 'acme/private', img, 'v1');
+      const ref = `${secured.host}/acme/private@${img.digest}`;
+      const identity = (token: string): CredentialSource => ({
+        lookup: (host) =>
+          Promise.resolve(host === secured.host ? { kind: 'identity-token' as const, token } : undefined),
+      });
+      const key = path.join(dir, 'keys', 'ops.key');
+      await attestCommand(ref, keyed(key, { sign: true }), { ...deps, credentials: identity('refresh-me') });
+      const sig = await basic.getManifest('acme/private', `sha256-${img.digest.slice(7)}.sig`);
+      assert.ok(sig, 'the signature was pushed with the identity token');
+      const before = tokens.stats.refused;
+      await assert.rejects(
+        attestCommand(ref, keyed(key, { sbom: files['spdx.json'] }), {
+          ...deps,
+          credentials: identity('stolen'),
+        }),
+        (e: unknown) => e instanceof AttestFailure && e.code === 'REGISTRY_ERROR',
+      );
+      assert.ok(tokens.stats.refused > before, 'the wrong identity token was refused by the token server');
+      assert.equal(await basic.getManifest('acme/private', `sha256-${img.digest.slice(7)}.att`), undefined);
+    } finally {
+      await secured.stop();
+      await tokens.close();
+    }
   });
 });

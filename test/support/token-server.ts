@@ -45,6 +45,11 @@ export interface TokenServerOptions {
    * do for public images. Wrong credentials are still refused. Default false.
    */
   anonymousPull?: boolean;
+  /**
+   * Also accept this identity (refresh) token by the OAuth2 refresh-token grant (a POSTed form), as
+   * Docker's config.json `identitytoken` is used. Issued tokens then name `username` as the subject.
+   */
+  identityToken?: string;
 }
 
 /**
@@ -106,6 +111,28 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'POST' && url.pathname === '/token') {
+        // the refresh-token grant: service and scope come in the form, not the query
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const form = new URLSearchParams(Buffer.concat(chunks).toString());
+        const refresh = form.get('refresh_token') ?? '';
+        if (
+          form.get('grant_type') !== 'refresh_token' ||
+          opts.identityToken === undefined ||
+          !sameSecret(refresh, opts.identityToken)
+        ) {
+          stats.refused++;
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+          return;
+        }
+        url.searchParams.set('service', form.get('service') ?? '');
+        for (const scope of (form.get('scope') ?? '').split(' ').filter(Boolean)) {
+          url.searchParams.append('scope', scope);
+        }
+        req.headers.authorization =
+          'Basic ' + Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
+      }
       const header = req.headers.authorization ?? '';
       const decoded = header.startsWith('Basic ') ? Buffer.from(header.slice(6), 'base64').toString() : '';
       const colon = decoded.indexOf(':');
