@@ -198,8 +198,8 @@ function describeBundle(bundleJson: Buffer): { content: string; predicateType?: 
 
 /**
  * Pushes a Sigstore bundle as an OCI 1.1 referrer of `subject` (cosign specs/BUNDLE_SPEC.md) and adds it
- * to the referrers tag-schema fallback index (`sha256-<hex>`), since distribution 2.8 has no referrers
- * API. `artifactType` is the bundle media type per the Sigstore OCI conventions; the predicate type (given,
+ * to the referrers tag-schema fallback index (`sha256-<hex>`) unless the registry answered the push with
+ * `OCI-Subject` (it has the referrers API and lists the referrer itself; distribution 2.8 has none). `artifactType` is the bundle media type per the Sigstore OCI conventions; the predicate type (given,
  * or read from the DSSE payload) goes into `dev.sigstore.bundle.predicateType`.
  */
 export async function attachBundleReferrer(
@@ -232,7 +232,10 @@ export async function attachBundleReferrer(
   });
   const descriptor = await pushImage(target, repo, referrer);
   const entry: Descriptor = { ...descriptor, artifactType, annotations };
-  await addToReferrersFallback(target, repo, subject.digest, entry);
+  // a registry that answered OCI-Subject lists the referrer itself; otherwise the tag-schema index does
+  if (!target.indexedSubjectOf?.(repo, descriptor.digest)) {
+    await addToReferrersFallback(target, repo, subject.digest, entry);
+  }
   return entry;
 }
 

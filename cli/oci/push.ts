@@ -40,6 +40,8 @@ export class RegistryPusher implements OciTarget {
   /** Authorization header per challenge scope, so one token serves a whole push. */
   private readonly authByScope = new Map<string, string>();
   private lastAuth: string | undefined;
+  /** `repo@digest` of manifests whose push the registry answered with `OCI-Subject` (it indexes referrers). */
+  private readonly subjectIndexed = new Set<string>();
 
   constructor(
     baseUrl: string,
@@ -85,7 +87,12 @@ export class RegistryPusher implements OciTarget {
     });
     await this.expectStatus(res, 201, `putting manifest ${repo}:${reference}`);
     this.checkDigestHeader(res, digest, `manifest ${repo}:${reference}`);
+    if (res.headers.get('oci-subject')) this.subjectIndexed.add(`${repo}@${digest}`);
     return digest;
+  }
+
+  indexedSubjectOf(repo: string, manifestDigest: string): boolean {
+    return this.subjectIndexed.has(`${repo}@${manifestDigest}`);
   }
 
   async getManifest(repo: string, reference: string): Promise<StoredManifest | undefined> {

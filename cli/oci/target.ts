@@ -12,6 +12,12 @@ export interface OciTarget {
    * without dropping earlier referrers; both sinks here implement it.
    */
   getManifest?(repo: string, reference: string): Promise<StoredManifest | undefined>;
+  /**
+   * True when the registry said, when `manifestDigest` was pushed, that it indexed the manifest's subject
+   * itself (the `OCI-Subject` response header of an OCI 1.1 registry with the referrers API): the
+   * referrers tag-schema index is then not needed (distribution-spec, "Pushing Manifests with Subject").
+   */
+  indexedSubjectOf?(repo: string, manifestDigest: string): boolean;
 }
 
 export interface StoredManifest {

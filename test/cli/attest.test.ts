@@ -359,6 +359,47 @@ trustedRoot: { file: ./trusted_root.json }
     );
   });
 
+  it('a tampered bundle referrer (SBOM payload edited, index pointed at it) is blocked: SIGNATURE_INVALID', async function () {
+    const img = await freshImage();
+    await attestAll(img, 'referrer');
+    const indexTag = `sha256-${img.image.digest.slice(7)}`;
+    const idx = await rawManifest(registry.url, img.repo, indexTag);
+    const index = parseJson<{ manifests: (Descriptor & { annotations?: Record<string, string> })[] }>(
+      idx.bytes,
+    );
+    const entry = index.manifests.find(
+      (m) => m.annotations?.['dev.sigstore.bundle.predicateType'] === 'https://spdx.dev/Document',
+    );
+    assert.ok(entry);
+    const referrer = parseJson<{ layers: Descriptor[] }>(
+      (await rawManifest(registry.url, img.repo, entry.digest)).bytes,
+    );
+    const bundle = parseJson<{ dsseEnvelope: { payload: string } }>(
+      (await rawBlob(registry.url, img.repo, referrer.layers[0]!.digest)).bytes,
+    );
+    const statement = parseJson(Buffer.from(bundle.dsseEnvelope.payload, 'base64'));
+    (statement.predicate as { name: string }).name = 'edited after signing';
+    bundle.dsseEnvelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
+    const layer = blobOf(referrer.layers[0]!.mediaType, Buffer.from(JSON.stringify(bundle)));
+    await pusher.putBlob(img.repo, layer);
+    referrer.layers[0] = { ...referrer.layers[0]!, digest: layer.digest, size: layer.size };
+    const bytes = Buffer.from(JSON.stringify(referrer));
+    const digest = await pusher.putManifest(
+      img.repo,
+      bytes,
+      'application/vnd.oci.image.manifest.v1+json',
+      blobOf('', bytes).digest,
+    );
+    Object.assign(entry, { digest, size: bytes.length });
+    await pusher.putManifest(img.repo, Buffer.from(JSON.stringify(index)), idx.contentType, indexTag);
+    const { code, verdict } = await verify(img.ref);
+    assert.equal(code, 1);
+    assert.deepEqual(
+      verdict.findings.map((f) => [f.requirement, f.code]),
+      [['sbom', 'SIGNATURE_INVALID']],
+    );
+  });
+
   it("another image's attestations copied onto this digest count for nothing (DIGEST_MISMATCH)", async function () {
     const attested = await freshImage();
     await attestAll(attested, 'cosign');

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { verify, X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { attestCommand, type AttestCommandOptions } from '../../cli/commands/attest';
@@ -446,5 +448,58 @@ describe('trustops attest output is cosign’s', function () {
       imagePurl('ghcr.io/acme/app', `sha256:${'c'.repeat(64)}`),
       `pkg:oci/app@sha256%3A${'c'.repeat(64)}?repository_url=ghcr.io/acme/app`,
     );
+  });
+
+  it('a registry answering OCI-Subject (referrers API) gets the referrer only; no tag-schema index is written', async function () {
+    // a loopback front of the real registry that acknowledges subjects as an OCI 1.1 registry does
+    const acknowledged: string[] = [];
+    const front = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        void fetch(`${registry.url}${req.url ?? '/'}`, {
+          method: req.method ?? 'GET',
+          headers: Object.fromEntries(
+            Object.entries(req.headers).filter(
+              (e): e is [string, string] => typeof e[1] === 'string' && e[0] !== 'host',
+            ),
+          ),
+          ...(body.length > 0 ? { body } : {}),
+          redirect: 'manual',
+        })
+          .then(async (r) => {
+            const headers: Record<string, string> = {};
+            r.headers.forEach((v, k) => {
+              if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+            });
+            if (req.method === 'PUT' && /\/manifests\//.test(req.url ?? '') && r.status === 201) {
+              const subject = (JSON.parse(body.toString()) as { subject?: { digest: string } }).subject;
+              if (subject) {
+                headers['oci-subject'] = subject.digest;
+                acknowledged.push(subject.digest);
+              }
+            }
+            const out = Buffer.from(await r.arrayBuffer());
+            res.writeHead(r.status, headers).end(out);
+          })
+          .catch((e: unknown) => res.writeHead(502).end(String(e)));
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(front.address() as AddressInfo).port}`;
+      const img = await image();
+      await attestCommand(
+        `${host}/${img.repo}@${img.digest}`,
+        opts({ format: 'referrer', sign: true, sbom: file('r.json', spdxDocument()) }),
+        deps,
+      );
+      assert.deepEqual(acknowledged, [img.digest, img.digest]);
+      assert.equal((await rawManifest(registry.url, img.repo, `sha256-${img.digest.slice(7)}`)).status, 404);
+    } finally {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
   });
 });
