@@ -606,6 +606,40 @@ trustedRoot: { file: ./trusted_root.json }
     assert.match(out, /pushed {2}sbom \(https:\/\/cyclonedx\.org\/bom\): referrer sha256:[0-9a-f]{64}/);
   });
 
+  it('--json prints the digest, the signer and each published piece with its format and location', async function () {
+    const img = await freshImage();
+    let out = '';
+    const code = await runAttest(
+      img.ref,
+      rebuilderA(img.image.digest, { json: true, format: 'both' }),
+      (x) => (out += x),
+      () => undefined,
+      deps,
+    );
+    assert.equal(code, 0);
+    const r = JSON.parse(out) as {
+      digest: string;
+      signer: string;
+      published: { kind: string; predicateType: string; format: string; location: string }[];
+      rebuild: { rebuiltDigest: string; source: { uri: string; commit: string } };
+    };
+    assert.equal(r.digest, img.image.digest);
+    assert.match(r.signer, /^key sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(
+      r.published.map((p) => [p.kind, p.predicateType, p.format]),
+      [
+        ['attestation', 'https://slsa.dev/verification_summary/v1', 'cosign'],
+        ['attestation', 'https://slsa.dev/verification_summary/v1', 'referrer'],
+      ],
+    );
+    assert.equal(r.published[0]?.location, `sha256-${img.image.digest.slice(7)}.att`);
+    assert.match(r.published[1]?.location ?? '', /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual(r.rebuild, {
+      rebuiltDigest: img.image.digest,
+      source: { uri: 'git+https://github.com/acme/app', commit: SOURCE_COMMIT },
+    });
+  });
+
   it('an OCI layout as the target (--registry-mirror HOST=oci-layout:DIR): attested in place, verified through the same mirror', async function () {
     const layoutDir = path.join(dir, 'layout');
     const img = buildImage({ seed: 'layout image' });
