@@ -99,7 +99,7 @@ function applyLayer(result: Record<string, ReconciledPolicyConfig>, layer: Layer
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 /** Compiled once per schema object (one per session): compiling the trust policy schema costs seconds. */
 const validators = new WeakMap<object, ValidateFunction>();
 function validatorFor(schema: { properties: Record<string, unknown>; required: string[] }): ValidateFunction {

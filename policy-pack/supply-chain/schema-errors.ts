@@ -52,6 +52,24 @@ function alternativesMessage(group: ErrorObject, branches: ErrorObject[]): strin
     byBranch.set(index, [...(byBranch.get(index) ?? []), b]);
   }
   const passing = (group.params as { passingSchemas?: unknown }).passingSchemas;
+  // With Ajv's `verbose`, the group carries its branches: alternatives that are each a set of required
+  // keys are named by those keys, whether none or several of them matched.
+  const alternatives = Array.isArray(group.schema) ? (group.schema as unknown[]) : undefined;
+  const requiredKeys = alternatives?.map((a) =>
+    a !== null &&
+    typeof a === 'object' &&
+    Object.keys(a).length === 1 &&
+    Array.isArray((a as { required?: unknown }).required)
+      ? (a as { required: unknown[] }).required.map(String).join(' and ')
+      : undefined,
+  );
+  if (requiredKeys && requiredKeys.every((k) => k !== undefined)) {
+    if (group.keyword === 'anyOf') return `must have at least one of: ${requiredKeys.join(', ')}`;
+    const found = Array.isArray(passing)
+      ? ` (found ${passing.map((i) => requiredKeys[Number(i)]).join(' and ')})`
+      : '';
+    return `must have exactly one of: ${requiredKeys.join(', ')}${found}`;
+  }
   const requiredOnly = [...byBranch.values()].every((bs) => bs.every((b) => b.keyword === 'required'));
   if (requiredOnly && byBranch.size > 0) {
     const names = [...byBranch.values()].map((bs) =>

@@ -75,7 +75,7 @@ export interface ParseTrustPolicyOptions {
 let compiledSchema: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   // allErrors: the user gets every problem in one pass rather than one per run.
-  compiledSchema ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  compiledSchema ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   return compiledSchema;
 }
 

@@ -15,7 +15,7 @@ let ajv: import('ajv').default | undefined;
 function validator(): import('ajv').default {
   if (!ajv) {
     const Ajv = (require('ajv') as typeof import('ajv')).default;
-    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
   }
   return ajv;
 }
@@ -69,7 +69,8 @@ function validateConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResu
   if (!validate) {
     validate = validator().compile({
       type: 'object',
-      properties: schema.properties,
+      // enforcementLevel is every entry's own key (the engine lifts it out; a caller may leave it in)
+      properties: { enforcementLevel: {}, ...schema.properties },
       required: schema.required ?? [],
       // The engine's wire schema cannot say this (properties and required only): a misspelt key would
       // otherwise be ignored and its setting silently left at the default.
