@@ -43,7 +43,7 @@ export function renderDemoText(report: DemoReport, stream: { isTTY?: boolean } =
     const label = image.allowed ? paint('green', 'ALLOWED', stream) : paint('red', 'BLOCKED', stream);
     lines.push(`  ${label} ${image.name.padEnd(13)} ${image.story}`);
     lines.push(`          ${image.image}`);
-    for (const f of image.findings) lines.push(`          ${f.requirement}: ${f.code}: ${f.found}`);
+    for (const line of image.summary) lines.push(`          ${line}`);
   }
   lines.push('', 'The demo is meant to show blocks: it exits 0 once the report is produced.');
   return lines.join('\n') + '\n';

@@ -179,6 +179,20 @@ describe('trustops commands: exit codes, help and usage errors', function () {
     }
   });
 
+  it('docs/cli.md and the README show the same exit-code table the commands use', () => {
+    const docs = readFileSync(path.join(REPO, 'docs', 'cli.md'), 'utf8');
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    for (const e of EXIT_TABLE) {
+      assert.match(
+        docs,
+        new RegExp(`^\\| ${e.code} \\| ${e.name} \\| `, 'm'),
+        `docs/cli.md row for ${e.code}`,
+      );
+      assert.match(readme, new RegExp(`^\\| ${e.code} \\| `, 'm'), `README row for ${e.code}`);
+    }
+    assert.equal((docs.match(/^\| \d \| [A-Z]+ \| /gm) ?? []).length, EXIT_TABLE.length);
+  });
+
   describe('explain', () => {
     it('prints what a code means and the same fix a finding carries', async () => {
       const o = await runInProcess(['explain', 'rebuild_quorum_not_met']);
