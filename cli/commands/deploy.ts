@@ -8,7 +8,7 @@ import { deploy } from '../deploy/orchestrator';
 import { packConfigWithRegistry } from '../deploy/pack-config';
 import type { DeploymentRecord } from '../deploy/record';
 import type { WorkspaceFactory } from '../deploy/workspace';
-import { EXIT, UsageError } from '../exit-codes';
+import { EXIT, UsageError, type ExitCode } from '../exit-codes';
 import { EXAMPLE_STACKS } from '../../stacks/layers';
 import { collect, parseMirrors } from '../command-options';
 import { paint } from '../preview/colour';
@@ -82,7 +82,26 @@ export async function runDeploy(
     }
     out.write(`outcome: ${record.outcome}; record written to ${recordPath}\n`);
   }
-  return record.outcome === 'succeeded' ? EXIT.OK : EXIT.BLOCKED;
+  return deployExitCode(record);
+}
+
+/**
+ * 0 every stack ran; 3 a stack was blocked only because a registry could not be read (the pack fails
+ * closed with REGISTRY_ERROR: retry); 1 blocked by a policy, or a stack that failed.
+ */
+export function deployExitCode(record: DeploymentRecord): ExitCode {
+  if (record.outcome === 'succeeded') return EXIT.OK;
+  const mandatory = record.stacks
+    .flatMap((s) => s.violations)
+    .filter((v) => v.enforcementLevel === 'mandatory');
+  if (
+    record.outcome === 'blocked' &&
+    mandatory.length > 0 &&
+    mandatory.every((v) => /^\[REGISTRY_ERROR\]/.test(v.message))
+  ) {
+    return EXIT.UNVERIFIED;
+  }
+  return EXIT.BLOCKED;
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {
@@ -115,8 +134,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nA stack blocked by a mandatory policy, or one that failed, exits 1; no pack, no config or no Pulumi CLI\n' +
-        'exits 2. The record format is documented in docs/cli.md.',
+      '\nA stack blocked by a mandatory policy, or one that failed, exits 1 (3 when only a registry could not be\n' +
+        'read); no pack, no config or no Pulumi CLI exits 2. The record format is documented in docs/cli.md.',
     )
     .action(async (opts: DeployCommandOptions) => {
       setExit(await runDeploy(opts));

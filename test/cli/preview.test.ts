@@ -8,6 +8,7 @@ import { EXIT } from '../../cli/exit-codes';
 import { PreviewError } from '../../cli/preview/errors';
 import type { PreviewReport } from '../../cli/preview/report';
 import { runPreview } from '../../cli/preview/run-preview';
+import { githubAnnotations } from '../../cli/report/github-annotations';
 import { renderJunit } from '../../cli/report/junit';
 import { renderSarif } from '../../cli/report/sarif';
 import { assertValidSarif, parseJunit } from './support/report-formats';
@@ -139,6 +140,15 @@ describe('trustops preview', () => {
     );
     const junit = parseJunit(renderJunit(run));
     assert.equal(junit.cases.filter((c) => c.skipped !== undefined).length, 3);
+    // on GitHub Actions, one warning per unchecked resource, on the stack's config file
+    const annotations = githubAnnotations(run).trimEnd().split('\n');
+    assert.equal(annotations.length, 3);
+    for (const a of annotations) {
+      assert.match(
+        a,
+        /^::warning file=[^,]*Pulumi\.charts\.yaml,title=trustops preview%3A WORKLOADS_UNCHECKED::/,
+      );
+    }
 
     const unreachable = trustops(['preview', '-C', GATES, '--stack', 'unreachable']);
     assert.equal(unreachable.status, EXIT.UNVERIFIED, unreachable.stderr);
