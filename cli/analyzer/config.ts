@@ -1,4 +1,5 @@
 import Ajv, { type ValidateFunction } from 'ajv';
+import { schemaErrorProblems } from '../../policy-pack/supply-chain/schema-errors';
 import { AnalyzerError } from './errors';
 import type { AnalyzerInfo, EnforcementLevel, PackConfig } from './types';
 
@@ -20,8 +21,8 @@ type Layer = Record<string, { enforcementLevel?: EnforcementLevel; properties?: 
  * has a config schema against it. So the user's `all` overrides a level the pack's initial config set, as
  * in a real run.
  *
- * Stricter than the engine, on purpose: a policy name the pack does not have, and properties for a policy
- * that takes none, are refused here (Pulumi passes them on and @pulumi/policy ignores them), because in a
+ * Stricter than the engine, on purpose: a policy name the pack does not have, a key a policy's schema does
+ * not declare, and properties for a policy that takes none, are refused here (Pulumi passes them on and @pulumi/policy ignores them), because in a
  * security pack a misspelt policy name must not silently leave that policy at its default. Everything
  * refused comes back at once as INVALID_CONFIG, so "invalid config is reported at Configure" holds.
  */
@@ -52,16 +53,17 @@ export function reconcileConfig(
     if (policy.configSchema) {
       const validate = validatorFor(policy.configSchema);
       if (!validate(properties)) {
-        for (const err of validate.errors ?? []) {
-          problems.push(`${policy.name}${err.instancePath || ''}: ${err.message ?? 'invalid'}`);
-        }
+        for (const p of schemaErrorProblems(validate.errors))
+          problems.push(`${policy.name}${p.instancePath}: ${p.message}`);
       }
     } else if (Object.keys(properties).length > 0) {
       problems.push(`${policy.name}: the policy takes no config properties`);
     }
   }
   if (problems.length > 0) {
-    throw new AnalyzerError('INVALID_CONFIG', `policy pack config is invalid:\n  ${problems.join('\n  ')}`);
+    throw new AnalyzerError('INVALID_CONFIG', `policy pack config is invalid:\n  ${problems.join('\n  ')}`, {
+      problems,
+    });
   }
   return result;
 }
@@ -97,13 +99,20 @@ function applyLayer(result: Record<string, ReconciledPolicyConfig>, layer: Layer
   }
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 /** Compiled once per schema object (one per session): compiling the trust policy schema costs seconds. */
 const validators = new WeakMap<object, ValidateFunction>();
 function validatorFor(schema: { properties: Record<string, unknown>; required: string[] }): ValidateFunction {
   let v = validators.get(schema);
   if (!v) {
-    v = ajv.compile({ type: 'object', properties: schema.properties, required: schema.required });
+    // Unknown keys are refused (with their path): a misspelt `trustPolicy` must not leave the policy
+    // without a trust policy. Stricter than the engine, whose wire schema has no additionalProperties.
+    v = ajv.compile({
+      type: 'object',
+      properties: schema.properties,
+      required: schema.required,
+      additionalProperties: false,
+    });
     validators.set(schema, v);
   }
   return v;

@@ -24,10 +24,14 @@ export class AnalyzerError extends Error {
   constructor(
     readonly code: AnalyzerErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; problems?: string[] },
   ) {
     super(message, options);
+    this.problems = options?.problems ?? [];
   }
+
+  /** INVALID_CONFIG: each problem, `policy/path: message`. */
+  readonly problems: string[];
 }
 
 export function isAnalyzerError(e: unknown, code?: AnalyzerErrorCode): e is AnalyzerError {

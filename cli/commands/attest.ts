@@ -198,7 +198,9 @@ export async function runAttest(
     }
     if (e instanceof AttestFailure) {
       err(`trustops attest: FAILED [${e.code}] ${e.message}\n`);
-      return EXIT.USAGE;
+      // A registry or Sigstore service that did not answer is worth a retry (3, as for verify); a self-check
+      // that fails against the given trusted root is a configuration error (2).
+      return e.code === 'SELF_CHECK_FAILED' ? EXIT.USAGE : EXIT.UNVERIFIED;
     }
     throw e;
   }

@@ -16,8 +16,8 @@ export const KEY_BASED_NOTE =
   'Keep the default (required) in a real trust policy.';
 
 export interface DemoCommandOptions {
-  dir: string;
-  json: boolean;
+  dir?: string;
+  json?: boolean;
   build: boolean;
   policyPack: string;
 }
@@ -43,7 +43,7 @@ export function renderDemoText(report: DemoReport, stream: { isTTY?: boolean } =
     const label = image.allowed ? paint('green', 'ALLOWED', stream) : paint('red', 'BLOCKED', stream);
     lines.push(`  ${label} ${image.name.padEnd(13)} ${image.story}`);
     lines.push(`          ${image.image}`);
-    for (const f of image.findings) lines.push(`          ${f.requirement}: ${f.code}: ${f.found}`);
+    for (const line of image.summary) lines.push(`          ${line}`);
   }
   lines.push('', 'The demo is meant to show blocks: it exits 0 once the report is produced.');
   return lines.join('\n') + '\n';
@@ -60,14 +60,13 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .option(
       '--dir <dir>',
       'where the demo supply chain lives (default: TRUSTOPS_DEMO_DIR or ~/.cache/trustops)',
-      defaultDemoDir(),
     )
     .option('--policy-pack <dir>', 'the policy pack folder', DEFAULT_PACK_DIR)
-    .option('--json', 'print the demo report as JSON (format in docs/cli.md)', false)
+    .option('--json', 'print the demo report as JSON (format in docs/cli.md)')
     .option('--no-build', 'fail instead of building the pack when policy-pack/dist is missing or stale')
     .addHelpText(
       'after',
-      '\nExit codes: 0 the report was produced (blocks included); 2 the demo could not run.',
+      '\nThe demo exits 0 once the report is produced (blocks included): it is meant to show them.',
     )
     .action(async (opts: DemoCommandOptions) => {
       let report: DemoReport;
@@ -75,7 +74,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         report = await runDemo({
           projectDir: PROJECT_DIR,
           packDir: path.resolve(opts.policyPack),
-          demoDir: path.resolve(opts.dir),
+          demoDir: path.resolve(opts.dir ?? defaultDemoDir()),
           build: opts.build,
           log: (line) => process.stderr.write(`trustops: ${line}\n`),
           progress: progressPrinter(),

@@ -8,21 +8,21 @@ import { deploy } from '../deploy/orchestrator';
 import { packConfigWithRegistry } from '../deploy/pack-config';
 import type { DeploymentRecord } from '../deploy/record';
 import type { WorkspaceFactory } from '../deploy/workspace';
-import { EXIT, UsageError } from '../exit-codes';
+import { EXIT, UsageError, type ExitCode } from '../exit-codes';
 import { EXAMPLE_STACKS } from '../../stacks/layers';
 import { collect, parseMirrors } from '../command-options';
 import { paint } from '../preview/colour';
 
 export interface DeployCommandOptions {
-  stack: string[];
+  stack?: string[];
   cwd: string;
   policyPack?: string;
   policyConfig?: string;
-  previewOnly: boolean;
+  previewOnly?: boolean;
   record?: string;
-  json: boolean;
-  registryMirror: string[];
-  insecureRegistry: string[];
+  json?: boolean;
+  registryMirror?: string[];
+  insecureRegistry?: string[];
 }
 
 /** The command's body, with the workspace injectable (tests script the engine; users get the Pulumi CLI). */
@@ -41,16 +41,19 @@ export async function runDeploy(
     const packConfig = options.policyConfig
       ? packConfigWithRegistry(
           options.policyConfig,
-          { mirrors: parseMirrors(options.registryMirror), insecureRegistries: options.insecureRegistry },
+          {
+            mirrors: parseMirrors(options.registryMirror),
+            insecureRegistries: options.insecureRegistry ?? [],
+          },
           recordPath.replace(/(\.json)?$/, '.pack-config.json'),
         )
       : undefined;
     record = await deploy({
-      stacks: options.stack.length > 0 ? options.stack : [...EXAMPLE_STACKS],
+      stacks: (options.stack ?? []).length > 0 ? (options.stack as string[]) : [...EXAMPLE_STACKS],
       workDir,
       packDir: options.policyPack,
       packConfig,
-      previewOnly: options.previewOnly,
+      previewOnly: options.previewOnly === true,
       workspaceFactory,
       inspectImages:
         packConfig && options.policyPack
@@ -79,7 +82,26 @@ export async function runDeploy(
     }
     out.write(`outcome: ${record.outcome}; record written to ${recordPath}\n`);
   }
-  return record.outcome === 'succeeded' ? EXIT.OK : EXIT.BLOCKED;
+  return deployExitCode(record);
+}
+
+/**
+ * 0 every stack ran; 3 a stack was blocked only because a registry could not be read (the pack fails
+ * closed with REGISTRY_ERROR: retry); 1 blocked by a policy, or a stack that failed.
+ */
+export function deployExitCode(record: DeploymentRecord): ExitCode {
+  if (record.outcome === 'succeeded') return EXIT.OK;
+  const mandatory = record.stacks
+    .flatMap((s) => s.violations)
+    .filter((v) => v.enforcementLevel === 'mandatory');
+  if (
+    record.outcome === 'blocked' &&
+    mandatory.length > 0 &&
+    mandatory.every((v) => /^\[REGISTRY_ERROR\]/.test(v.message))
+  ) {
+    return EXIT.UNVERIFIED;
+  }
+  return EXIT.BLOCKED;
 }
 
 export function register(program: Command, setExit: (code: number) => void): void {
@@ -94,28 +116,26 @@ export function register(program: Command, setExit: (code: number) => void): voi
       '-s, --stack <name>',
       'a stack to run (repeatable); default: platform-example and apps-example',
       collect,
-      [],
     )
     .option('-C, --cwd <dir>', 'the Pulumi project folder (Pulumi.yaml)', '.')
     .option('--policy-pack <dir>', 'the policy pack folder (required; e.g. policy-pack)')
     .option('--policy-config <file>', 'the policy pack config, holding the trust policy (required)')
-    .option('--preview-only', 'preview every stack under the pack and stop (CI gate)', false)
+    .option('--preview-only', 'preview every stack under the pack and stop (CI gate)')
     .option(
       '--record <file>',
       'where to write the deployment record (default .trustops/deployments/<time>.json)',
     )
-    .option('--json', 'print the deployment record as JSON on stdout', false)
+    .option('--json', 'print the deployment record as JSON on stdout')
     .option(
       '--registry-mirror <host=store>',
       'verify images of HOST from a mirror: HOST=oci-layout:DIR or HOST=https://URL (repeatable)',
       collect,
-      [],
     )
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect, [])
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nExit codes: 0 every stack ran; 1 a stack was blocked by a mandatory policy or failed; 2 usage, ' +
-        'missing pack/config, or no Pulumi CLI.\nThe record format is documented in docs/cli.md.',
+      '\nA stack blocked by a mandatory policy, or one that failed, exits 1 (3 when only a registry could not be\n' +
+        'read); no pack, no config or no Pulumi CLI exits 2. The record format is documented in docs/cli.md.',
     )
     .action(async (opts: DeployCommandOptions) => {
       setExit(await runDeploy(opts));

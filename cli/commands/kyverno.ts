@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { KyvernoRenderError } from '../../components/kyverno/errors';
@@ -13,9 +14,11 @@ import { EXIT, UsageError } from '../exit-codes';
  */
 export interface KyvernoRenderCommandOptions {
   policy: string;
-  kind: string[];
+  kind?: string[];
   namespace: string;
-  excludeNamespace: string[];
+  excludeNamespace?: string[];
+  /** Write the YAML to this file instead of stdout. */
+  out?: string;
 }
 
 const KINDS: Record<string, KyvernoPolicyKind> = {
@@ -33,9 +36,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .command('render')
     .description('Print the admission policy YAML the Kyverno component applies.')
     .requiredOption('--policy <file>', 'trust policy file (YAML or JSON)')
-    .option('--kind <kind>', 'ImageValidatingPolicy (default) and/or ClusterPolicy (repeatable)', collect, [])
+    .option(
+      '--kind <kind>',
+      'ImageValidatingPolicy and/or ClusterPolicy (repeatable; default: ImageValidatingPolicy)',
+      collect,
+    )
     .option('--namespace <ns>', "Kyverno's namespace (excluded from checks)", 'kyverno')
-    .option('--exclude-namespace <ns>', 'another namespace to exclude (repeatable)', collect, [])
+    .option('--exclude-namespace <ns>', 'another namespace to exclude (repeatable)', collect)
+    .option('-o, --out <file>', 'write the YAML to FILE (for review in a pull request) instead of stdout')
     .action((opts: KyvernoRenderCommandOptions) => {
       setExit(kyvernoRenderCommand(opts, (s) => process.stdout.write(s)));
     });
@@ -46,20 +54,31 @@ export function kyvernoRenderCommand(
   write: (s: string) => void,
   now = new Date(),
 ): number {
-  const kinds = (opts.kind.length > 0 ? opts.kind : ['ImageValidatingPolicy']).map((k) => {
-    const kind = KINDS[k];
-    if (!kind)
-      throw new UsageError(`--kind "${k}" must be ImageValidatingPolicy or ClusterPolicy`, 'BAD_KIND');
-    return kind;
-  });
+  const kinds = ((opts.kind ?? []).length > 0 ? (opts.kind as string[]) : ['ImageValidatingPolicy']).map(
+    (k) => {
+      const kind = KINDS[k];
+      if (!kind)
+        throw new UsageError(`--kind "${k}" must be ImageValidatingPolicy or ClusterPolicy`, 'BAD_KIND');
+      return kind;
+    },
+  );
   const policy = loadPolicyOption(opts.policy);
   try {
     const objects = renderKyvernoPolicies(policy, {
       kinds: [...new Set(kinds)],
-      excludedNamespaces: kyvernoExcludedNamespaces(opts.namespace, opts.excludeNamespace),
+      excludedNamespaces: kyvernoExcludedNamespaces(opts.namespace, opts.excludeNamespace ?? []),
       now,
     });
-    write(objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join(''));
+    const yaml = objects.map((o) => `---\n${stringify(o, { lineWidth: 0 })}`).join('');
+    if (opts.out === undefined) {
+      write(yaml);
+      return EXIT.OK;
+    }
+    try {
+      writeFileSync(opts.out, yaml);
+    } catch (e) {
+      throw new UsageError(`--out ${opts.out}: ${(e as Error).message}`, 'OUT_UNWRITABLE');
+    }
     return EXIT.OK;
   } catch (e) {
     if (e instanceof KyvernoRenderError) throw new UsageError(e.message, e.code);

@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { EXIT, UsageError } from '../exit-codes';
+import { UsageError } from '../exit-codes';
 import { PreviewError } from '../preview/errors';
-import { collect, parseMirrors } from '../command-options';
+import { collect, outputFormat, outputOption, parseMirrors } from '../command-options';
 import { renderPreviewText } from '../preview/render-text';
-import { hasMandatoryViolation, type PreviewReport } from '../preview/report';
+import { diagnosticCode, previewExitCode, type PreviewReport } from '../preview/report';
+import type { CheckItem, CheckRun } from '../report/check-run';
+import { githubAnnotations, inGitHubActions } from '../report/github-annotations';
+import { renderJunit } from '../report/junit';
+import { renderSarif } from '../report/sarif';
+import { cliVersion } from '../version';
 import { runPreview, type PreviewProgress } from '../preview/run-preview';
 
 export const DEFAULT_PACK_DIR = path.resolve(__dirname, '..', '..', 'policy-pack');
@@ -15,11 +20,12 @@ export interface PreviewCommandOptions {
   cwd: string;
   policyPack: string;
   policyConfig?: string;
-  json: boolean;
+  json?: boolean;
+  output?: string;
   build: boolean;
-  registryMirror: string[];
-  insecureRegistry: string[];
-  config: string[];
+  registryMirror?: string[];
+  insecureRegistry?: string[];
+  config?: string[];
   configFile?: string;
 }
 
@@ -54,7 +60,7 @@ export function progressPrinter(
 }
 
 /** `-c key=value` values; keys without a namespace get the project's, as in `pulumi preview -c`. */
-function parseConfigValues(values: string[]): Record<string, string> {
+function parseConfigValues(values: readonly string[] = []): Record<string, string> {
   const config: Record<string, string> = {};
   for (const value of values) {
     const eq = value.indexOf('=');
@@ -94,7 +100,7 @@ export async function previewReport(options: PreviewCommandOptions): Promise<Pre
       ...(options.policyConfig ? { policyConfig: path.resolve(options.policyConfig) } : {}),
       build: options.build,
       mirrors: parseMirrors(options.registryMirror),
-      insecureRegistries: options.insecureRegistry,
+      insecureRegistries: options.insecureRegistry ?? [],
       configOverrides: { ...readConfigFile(options.configFile), ...parseConfigValues(options.config) },
       progress: progressPrinter(),
     });
@@ -123,25 +129,83 @@ export function register(program: Command, setExit: (code: number) => void): voi
       '-c, --config <key=value>',
       'a stack config value over Pulumi.<stack>.yaml (repeatable, like pulumi -c)',
       collect,
-      [],
     )
     .option('--config-file <file>', 'stack config values from a JSON object (key -> value), under -c values')
-    .option('--json', 'print the report as JSON (format in docs/cli.md)', false)
+    .addOption(outputOption())
+    .option('--json', 'short for --output json (format in docs/cli.md)')
     .option('--no-build', 'fail instead of building the pack when policy-pack/dist is missing or stale')
     .option(
       '--registry-mirror <host=store>',
       'read images of HOST from a mirror: HOST=oci-layout:DIR or HOST=https://URL (repeatable)',
       collect,
-      [],
     )
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect, [])
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry host (repeatable)', collect)
     .addHelpText(
       'after',
-      '\nExit codes: 0 no mandatory violation; 1 a mandatory policy is violated; 2 usage or configuration error.',
+      '\nA resource whose workloads cannot be seen offline (a Helm chart, YAML, a kustomization) is UNCHECKED:\n' +
+        'the preview is then incomplete and exits 3 unless a policy blocks (1).',
     )
     .action(async (opts: PreviewCommandOptions) => {
+      const format = outputFormat(opts);
       const report = await previewReport(opts);
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : renderPreviewText(report));
-      setExit(hasMandatoryViolation(report) ? EXIT.BLOCKED : EXIT.OK);
+      const exitCode = previewExitCode(report);
+      const out = (s: string): boolean => process.stdout.write(s);
+      if (format === 'json') out(JSON.stringify(report, null, 2) + '\n');
+      else if (format === 'sarif') out(renderSarif(previewCheckRun(report, exitCode), cliVersion()));
+      else if (format === 'junit') out(renderJunit(previewCheckRun(report, exitCode)));
+      else {
+        out(renderPreviewText(report));
+        if (inGitHubActions()) out(githubAnnotations(previewCheckRun(report, exitCode)));
+      }
+      setExit(exitCode);
     });
+}
+
+/** The report as format-neutral check results: one item per resource (SARIF, JUnit, annotations). */
+export function previewCheckRun(report: PreviewReport, exitCode: number): CheckRun {
+  const unchecked = new Map(report.unchecked.map((u) => [u.urn, u]));
+  const items: CheckItem[] = report.resources.map((r) => {
+    const findings = r.diagnostics.map((d) => {
+      const code = diagnosticCode(d);
+      const waived = code === 'EXEMPTION_IN_FORCE' ? /WAIVED \(([^)]*)\)/.exec(d.message)?.[1] : undefined;
+      return {
+        code,
+        level: (d.enforcementLevel === 'mandatory'
+          ? code === 'REGISTRY_ERROR'
+            ? 'warning'
+            : 'error'
+          : waived
+            ? 'note'
+            : 'warning') as 'error' | 'warning' | 'note',
+        message: `${d.policy}: ${d.message}`,
+        ...(waived ? { waived } : {}),
+      };
+    });
+    const u = unchecked.get(r.urn);
+    if (u) findings.push({ code: 'WORKLOADS_UNCHECKED', level: 'warning', message: u.reason });
+    const blocking = findings.filter((f) => f.level === 'error');
+    const outcome: CheckItem['outcome'] =
+      blocking.length > 0
+        ? 'failed'
+        : r.diagnostics.some((d) => d.enforcementLevel === 'mandatory')
+          ? 'unverified'
+          : u
+            ? 'unchecked'
+            : 'passed';
+    return { name: r.name, id: r.urn, kind: 'resource', outcome, findings };
+  });
+  if (report.stackDiagnostics.length > 0) {
+    items.push({
+      name: report.stack,
+      id: `stack ${report.stack}`,
+      kind: 'resource',
+      outcome: report.stackDiagnostics.some((d) => d.enforcementLevel === 'mandatory') ? 'failed' : 'passed',
+      findings: report.stackDiagnostics.map((d) => ({
+        code: diagnosticCode(d),
+        level: d.enforcementLevel === 'mandatory' ? 'error' : 'warning',
+        message: `${d.policy}: ${d.message}`,
+      })),
+    });
+  }
+  return { command: 'preview', artifact: report.stackFile, items, exitCode };
 }

@@ -11,6 +11,8 @@ import {
   type ResolvedSigner,
   type TrustedRootMaterial,
 } from '../../policy-pack/supply-chain/sigstore';
+import { anchoredPatternProblem } from '../../policy-pack/supply-chain/anchored-regexp';
+import type { KeylessSigner } from '../../policy-pack/supply-chain/types';
 
 /**
  * `trustops verify-bundle`: the sigstore-conformance CLI protocol (docs/cli_protocol.md), verify side:
@@ -19,13 +21,18 @@ import {
  *     [--certificate-identity IDENTITY --certificate-oidc-issuer URL | --key FILE]
  *     [--trusted-root FILE] FILE_OR_DIGEST
  *
- * Exit 0 when the bundle verifies, 1 when it does not, 2 on usage errors. The identity is an exact SAN
- * match, the issuer an exact match (the protocol has no regexp form).
+ * Exit 0 when the bundle verifies, 1 when it does not, 2 on usage errors. As in cosign, the identity is
+ * `--certificate-identity` (exact SAN) or `--certificate-identity-regexp`, the issuer
+ * `--certificate-oidc-issuer` (exact) or `--certificate-oidc-issuer-regexp`; patterns are RE2, anchored
+ * (the trust policy's `subjectRegExp` / `issuerRegExp`). `--json` prints the result as JSON.
  */
 interface VerifyBundleOptions {
   bundle: string;
   certificateIdentity?: string;
+  certificateIdentityRegexp?: string;
   certificateOidcIssuer?: string;
+  certificateOidcIssuerRegexp?: string;
+  json?: boolean;
   key?: string;
   trustedRoot?: string;
   staging?: boolean;
@@ -39,13 +46,19 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .description('Verify a Sigstore bundle (sigstore-conformance CLI protocol).')
     .requiredOption('--bundle <file>', 'the Sigstore bundle to verify')
     .option('--certificate-identity <identity>', 'expected SAN of the signing certificate')
+    .option('--certificate-identity-regexp <re>', 'RE2 pattern the SAN must match (anchored), instead')
     .option('--certificate-oidc-issuer <url>', 'expected OIDC issuer of the signing certificate')
+    .option(
+      '--certificate-oidc-issuer-regexp <re>',
+      'RE2 pattern the OIDC issuer must match (anchored), instead',
+    )
     .option('--key <file>', 'PEM public key to verify with instead of a certificate identity')
     .option('--trusted-root <file>', 'trusted_root.json (default: the embedded Sigstore public-good root)')
     .option(
       '--staging',
       'use the Sigstore staging instance (needs --trusted-root: no staging root is embedded)',
     )
+    .option('--json', 'print the result as JSON (verified, identity, issuer, evidence, or the error code)')
     .argument('<FILE_OR_DIGEST>', 'the artifact, or its digest as sha256:<hex>')
     .action((fileOrDigest: string, opts: VerifyBundleOptions) => {
       setExit(verifyBundleCommand(fileOrDigest, opts));
@@ -65,13 +78,25 @@ export function verifyBundleCommand(fileOrDigest: string, opts: VerifyBundleOpti
     });
     if (result.payloadType !== undefined)
       assertStatementSubject(result.payloadType, result.payload, artifact.sha256);
-    process.stdout.write(
-      `OK: ${opts.bundle} verified; signed by ${result.identity}; evidence ${result.evidence.join('+')}\n`,
-    );
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify({ verified: true, bundle: opts.bundle, identity: result.identity, evidence: result.evidence }, null, 2)}\n`,
+      );
+    } else {
+      process.stdout.write(
+        `OK: ${opts.bundle} verified; signed by ${result.identity}; evidence ${result.evidence.join('+')}\n`,
+      );
+    }
     return EXIT.OK;
   } catch (e) {
     if (e instanceof SignatureError) {
-      process.stderr.write(`trustops verify-bundle: FAILED [${e.code}] ${e.message}\n`);
+      if (opts.json) {
+        process.stdout.write(
+          `${JSON.stringify({ verified: false, bundle: opts.bundle, code: e.code, message: e.message }, null, 2)}\n`,
+        );
+      } else {
+        process.stderr.write(`trustops verify-bundle: FAILED [${e.code}] ${e.message}\n`);
+      }
       return EXIT.BLOCKED;
     }
     throw e;
@@ -79,10 +104,14 @@ export function verifyBundleCommand(fileOrDigest: string, opts: VerifyBundleOpti
 }
 
 function signerFromOptions(opts: VerifyBundleOptions): ResolvedSigner {
-  const identity = opts.certificateIdentity !== undefined || opts.certificateOidcIssuer !== undefined;
+  const subjects = [opts.certificateIdentity, opts.certificateIdentityRegexp].filter((x) => x !== undefined);
+  const issuers = [opts.certificateOidcIssuer, opts.certificateOidcIssuerRegexp].filter(
+    (x) => x !== undefined,
+  );
+  const identity = subjects.length > 0 || issuers.length > 0;
   if (opts.key !== undefined && identity) {
     throw new UsageError(
-      'give either --key or --certificate-identity with --certificate-oidc-issuer, not both',
+      'give either --key or a certificate identity (--certificate-identity[-regexp] with --certificate-oidc-issuer[-regexp]), not both',
     );
   }
   if (opts.key !== undefined) {
@@ -92,10 +121,31 @@ function signerFromOptions(opts: VerifyBundleOptions): ResolvedSigner {
       key: { publicKeyPem: readInput(opts.key, 'key').toString('utf8'), requireTransparencyLog: true },
     };
   }
-  if (opts.certificateIdentity === undefined || opts.certificateOidcIssuer === undefined) {
-    throw new UsageError('--certificate-identity and --certificate-oidc-issuer are required (or --key)');
+  if (subjects.length !== 1 || issuers.length !== 1) {
+    throw new UsageError(
+      subjects.length > 1 || issuers.length > 1
+        ? 'give --certificate-identity or --certificate-identity-regexp (not both), and --certificate-oidc-issuer or --certificate-oidc-issuer-regexp (not both)'
+        : 'a certificate identity (--certificate-identity or --certificate-identity-regexp) and issuer (--certificate-oidc-issuer or --certificate-oidc-issuer-regexp) are required (or --key)',
+    );
   }
-  return { name: SIGNER, keyless: { subject: opts.certificateIdentity, issuer: opts.certificateOidcIssuer } };
+  const keyless: KeylessSigner = {
+    ...(opts.certificateIdentity !== undefined ? { subject: opts.certificateIdentity } : {}),
+    ...(opts.certificateIdentityRegexp !== undefined
+      ? { subjectRegExp: opts.certificateIdentityRegexp }
+      : {}),
+    ...(opts.certificateOidcIssuer !== undefined ? { issuer: opts.certificateOidcIssuer } : {}),
+    ...(opts.certificateOidcIssuerRegexp !== undefined
+      ? { issuerRegExp: opts.certificateOidcIssuerRegexp }
+      : {}),
+  };
+  for (const [flag, pattern] of [
+    ['--certificate-identity-regexp', opts.certificateIdentityRegexp],
+    ['--certificate-oidc-issuer-regexp', opts.certificateOidcIssuerRegexp],
+  ] as const) {
+    const problem = pattern === undefined ? undefined : anchoredPatternProblem(pattern);
+    if (problem !== undefined) throw new UsageError(`${flag} ${pattern}: ${problem}`, 'BAD_REGEXP');
+  }
+  return { name: SIGNER, keyless };
 }
 
 function trustedRootFromOptions(opts: VerifyBundleOptions): TrustedRootMaterial {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { createImageVerifier } from '../../policy-pack/image-verifier';
 import { loadTrustPolicyFile } from '../../policy-pack/supply-chain/trust-policy';
 import type { Finding } from '../../policy-pack/supply-chain/types';
+import { findingSummary } from '../../policy-pack/supply-chain/verdict-text';
 import type { PreviewReport } from '../preview/report';
 import { runPreview, type PreviewProgress } from '../preview/run-preview';
 import { DEMO_IMAGES, ensureDemoSupplyChain, type DemoImageSpec, type DemoSupplyChain } from './supply-chain';
@@ -16,6 +17,8 @@ export interface DemoImageResult {
   intended: DemoImageSpec['intended'];
   allowed: boolean;
   findings: Pick<Finding, 'requirement' | 'code' | 'found'>[];
+  /** Each finding in one line, as the shared verdict wording reads it (WAIVED under an exemption). */
+  summary: string[];
 }
 
 /** The `trustops demo --json` document (docs/cli.md). */
@@ -104,6 +107,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
       intended: spec.intended,
       allowed: verdict.allowed,
       findings: verdict.findings.map(({ requirement, code, found }) => ({ requirement, code, found })),
+      summary: verdict.findings.map((f) => findingSummary(verdict, f)),
     });
   }
   const { images: _refs, ...supplyChain } = chain;

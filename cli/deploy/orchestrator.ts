@@ -183,13 +183,13 @@ function attachedPack(packDir: string | undefined, packConfig: string | undefine
   if (!packDir) {
     throw new DeployError(
       'PACK_REQUIRED',
-      'trustops deploy refuses to run without a policy pack: pass --policy-pack DIR',
+      'deploy refuses to run without a policy pack: pass --policy-pack DIR',
     );
   }
   if (!packConfig) {
     throw new DeployError(
       'PACK_CONFIG_REQUIRED',
-      'trustops deploy refuses to run without the policy pack config (the trust policy): pass --policy-config FILE',
+      'deploy refuses to run without the policy pack config (the trust policy): pass --policy-config FILE',
     );
   }
   const dir = path.resolve(packDir);

@@ -25,7 +25,7 @@ export function findPulumiCli(env: NodeJS.ProcessEnv = process.env): string {
   }
   throw new DeployError(
     'PULUMI_CLI_MISSING',
-    `trustops deploy drives the Pulumi CLI through the Automation API, and no \`pulumi\` executable was found; ${PULUMI_INSTALL_HINT}. ` +
+    `deploy drives the Pulumi CLI through the Automation API, and no \`pulumi\` executable was found; ${PULUMI_INSTALL_HINT}. ` +
       '`trustops preview` needs no Pulumi CLI.',
   );
 }

@@ -36,6 +36,8 @@ export interface RecordedResource {
   propertyDependencies: Record<string, string[]>;
   /** The provider a custom resource is created with (default providers included, as the engine does). */
   provider?: RecordedProvider;
+  /** A component its provider implements (helm.sh/v4 Chart, yaml/v2): its children exist only in a real run. */
+  remote?: true;
 }
 
 /** The serialized form of a value the provider computes (unknown during preview). */

@@ -189,6 +189,7 @@ export class RecordingMonitor {
       dependencies: req.getDependenciesList(),
       propertyDependencies,
     };
+    if (req.getRemote()) resource.remote = true;
     if (type.startsWith(PROVIDER_TYPE_PREFIX)) {
       this.providersByUrn.set(urn, { urn, type, name, properties });
     } else if ((resource.custom || req.getRemote()) && !type.startsWith('pulumi:pulumi:')) {

@@ -1,5 +1,5 @@
 import { paint } from './colour';
-import type { PreviewReport, ReportedDiagnostic, ReportedResource } from './report';
+import { diagnosticCode, type PreviewReport, type ReportedDiagnostic, type ReportedResource } from './report';
 
 type Stream = { isTTY?: boolean };
 
@@ -24,7 +24,13 @@ export function renderPreviewText(report: PreviewReport, stream: Stream = proces
   );
   const allowedWorkloads = report.resources.filter((r) => r.diagnostics.length === 0 && r.images.length > 0);
 
-  for (const r of blocked) lines.push(...resourceBlock(c('red', 'BLOCKED '), r, c));
+  for (const r of blocked) {
+    // blocked only because a registry could not be read: the pack fails closed, the CLI exits 3
+    const unverified = r.diagnostics
+      .filter((d) => d.enforcementLevel === 'mandatory')
+      .every((d) => diagnosticCode(d) === 'REGISTRY_ERROR');
+    lines.push(...resourceBlock(unverified ? c('yellow', 'UNVERIFIED') : c('red', 'BLOCKED '), r, c));
+  }
   for (const r of advised) lines.push(...resourceBlock(c('yellow', 'ADVISORY'), r, c));
   for (const r of allowedWorkloads) lines.push(...resourceBlock(c('green', 'ALLOWED '), r, c));
   if (report.stackDiagnostics.length > 0) {
@@ -32,16 +38,34 @@ export function renderPreviewText(report: PreviewReport, stream: Stream = proces
     for (const d of report.stackDiagnostics) lines.push(...diagnosticLines(d, c));
     lines.push('');
   }
-  const others = report.resources.length - blocked.length - advised.length - allowedWorkloads.length;
+  const uncheckedUrns = new Set(report.unchecked.map((u) => u.urn));
+  for (const u of report.unchecked) {
+    lines.push(`${c('yellow', 'UNCHECKED')} ${u.type} ${c('bold', u.name)}`, `         ${c('dim', u.urn)}`);
+    lines.push(`  - ${c('yellow', 'not checked')} ${c('bold', 'WORKLOADS_UNCHECKED')}: ${u.reason}`, '');
+  }
+  const others =
+    report.resources.length -
+    blocked.length -
+    advised.length -
+    allowedWorkloads.length -
+    report.resources.filter((r) => uncheckedUrns.has(r.urn) && !blocked.includes(r) && !advised.includes(r))
+      .length;
   lines.push(
     c('bold', 'Summary: ') +
       `${report.summary.resources} resources analyzed; ` +
       `${report.summary.blockedResources} blocked by ${report.summary.mandatory} mandatory violation(s); ` +
       `${report.summary.advisory} advisory; ${allowedWorkloads.length} workload(s) allowed; ` +
-      `${others} other resource(s) passed every policy.`,
-    '',
-    ...offlineNote(report),
+      `${others} other resource(s) passed every policy` +
+      (report.unchecked.length > 0 ? `; ${report.unchecked.length} resource(s) not checked.` : '.'),
   );
+  if (report.unchecked.length > 0) {
+    lines.push(
+      c('yellow', 'INCOMPLETE: ') +
+        `the workloads of ${report.unchecked.length} resource(s) were not checked (UNCHECKED above), so this preview cannot pass; ` +
+        '`pulumi preview --policy-pack` checks them (`trustops explain WORKLOADS_UNCHECKED`).',
+    );
+  }
+  lines.push('', ...offlineNote(report));
   return lines.join('\n') + '\n';
 }
 

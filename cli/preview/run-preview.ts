@@ -11,6 +11,7 @@ import { toResourceInput } from './resource-input';
 import type { RecordedResource } from './recorded-resource';
 import type { PreviewReport, ReportedDiagnostic, ReportedResource } from './report';
 import { loadStackSettings } from './stack-config';
+import { uncheckedResources } from './unchecked';
 
 export type PreviewProgress =
   | { phase: 'build'; message: string }
@@ -103,14 +104,17 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewReport
       (target ? target.diagnostics : stackDiagnostics).push(reportedDiagnostic(d));
     }
     const all = [...reported.flatMap((r) => r.diagnostics), ...stackDiagnostics];
+    const unchecked = uncheckedResources(recording.resources, options.projectDir);
     return {
       apiVersion: 'trustops.dev/v1alpha1',
       kind: 'PreviewReport',
       project: settings.project,
       stack: options.stack,
       pack: { name: analyzer.info.name, version: analyzer.info.version, config: configFile },
+      stackFile: path.join(options.projectDir, `Pulumi.${options.stack}.yaml`),
       resources: reported,
       stackDiagnostics,
+      unchecked,
       summary: {
         resources: reported.length,
         blockedResources: reported.filter((r) =>
@@ -118,6 +122,8 @@ export async function runPreview(options: PreviewOptions): Promise<PreviewReport
         ).length,
         mandatory: all.filter((d) => d.enforcementLevel === 'mandatory').length,
         advisory: all.filter((d) => d.enforcementLevel === 'advisory').length,
+        unchecked: unchecked.length,
+        complete: unchecked.length === 0,
       },
       offline: {
         unknownValues: recording.unknownValues,

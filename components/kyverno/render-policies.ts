@@ -197,11 +197,18 @@ function attestorId(index: number, name: string): string {
   return `s${index}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
-/** `check` must hold for every image of every container kind that passes `filter`. */
-function everyImage(filter: string, check: string): string {
-  return CONTAINER_KINDS.map(
-    (k) => `(!has(images.${k}) || images.${k}.filter(image, ${filter}).all(image, ${check}))`,
-  ).join(' && ');
+/**
+ * Named CEL variables (`spec.variables`, read as `variables.<name>`), so each validation is one short
+ * `variables.<images>.all(image, <check>)` a reviewer can read: the images of every container kind once,
+ * the ones no exemption covers once, and the images each rule applies to once per rule.
+ */
+const ALL_IMAGES_VARIABLE = 'allImages';
+const CHECKED_IMAGES_VARIABLE = 'checkedImages';
+const ruleImagesVariable = (i: number): string => `rule${i}Images`;
+
+/** `check` must hold for every image of the named variable (a list of image references). */
+function everyImageOf(variable: string, check: string): string {
+  return `variables.${variable}.all(image, ${check})`;
 }
 
 function keylessIdentity(k: KeylessSigner): Record<string, string> {
@@ -313,17 +320,32 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
   const attestorList = (names: readonly string[]): string =>
     `[${names.map((n) => `attestors.${ids.get(n)!}`).join(', ')}]`;
 
-  const exemptionFilter =
-    ctx.exemptions.length === 0
-      ? 'true'
-      : `!(${ctx.exemptions.map((e) => celWrittenImageMatches('image', imageRegexForExemption(e.image))).join(' || ')})`;
   const ruleRegex = policy.images.map((r) => imageRegexForGlobs(r.match));
   const matchesRule = (i: number): string => celWrittenImageMatches('image', ruleRegex[i]!);
-  // The first rule whose globs match applies, as in the pack.
-  const appliesFilter = (i: number): string =>
-    [exemptionFilter, matchesRule(i), ...ruleRegex.slice(0, i).map((_, j) => `!${matchesRule(j)}`)].join(
-      ' && ',
-    );
+  const variables: { name: string; expression: string }[] = [
+    {
+      name: ALL_IMAGES_VARIABLE,
+      expression: CONTAINER_KINDS.map((k) => `(has(images.${k}) ? images.${k} : [])`).join(' + '),
+    },
+    {
+      name: CHECKED_IMAGES_VARIABLE,
+      expression:
+        ctx.exemptions.length === 0
+          ? `variables.${ALL_IMAGES_VARIABLE}`
+          : `variables.${ALL_IMAGES_VARIABLE}.filter(image, !(${ctx.exemptions.map((e) => celWrittenImageMatches('image', imageRegexForExemption(e.image))).join(' || ')}))`,
+    },
+    // The first rule whose globs match applies, as in the pack: an image an earlier rule matched is in
+    // that rule's list (or in the list of a rule before it), so "not in an earlier list" is "no earlier
+    // rule matches".
+    ...policy.images.map((_, i) => ({
+      name: ruleImagesVariable(i),
+      expression: `variables.${CHECKED_IMAGES_VARIABLE}.filter(image, ${[
+        matchesRule(i),
+        ...ruleRegex.slice(0, i).map((__, j) => `!(image in variables.${ruleImagesVariable(j)})`),
+      ].join(' && ')})`,
+    })),
+  ];
+  const inSomeRule = ruleRegex.map((_, i) => `image in variables.${ruleImagesVariable(i)}`).join(' || ');
 
   const attestations: { name: string; intoto: { type: string } }[] = [];
   const addAttestation = (name: string, type: string): void => {
@@ -335,29 +357,29 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
   };
 
   add(
-    everyImage(exemptionFilter, `image.matches(${cel('@sha256:[a-f0-9]{64}$')})`),
+    everyImageOf(CHECKED_IMAGES_VARIABLE, `image.matches(${cel('@sha256:[a-f0-9]{64}$')})`),
     'trust policy requirement "digest": every image must be referenced by digest (repository@sha256:...), found a tag-only reference',
   );
   // Canonical host spelling and image volumes: whatever `unmatchedImages` says (admission-guards.ts).
   validations.push(...celAdmissionGuards(ctx.exemptions.map((e) => imageRegexForExemption(e.image))));
   if (policy.unmatchedImages !== 'allow' && ruleRegex.length > 0) {
     add(
-      everyImage(exemptionFilter, ruleRegex.map((_, i) => matchesRule(i)).join(' || ')),
+      everyImageOf(CHECKED_IMAGES_VARIABLE, inSomeRule),
       'trust policy requirement "policy": an image matches no rule of the trust policy and unmatchedImages is "block"',
     );
   } else if (policy.unmatchedImages !== 'allow') {
     add(
-      everyImage(exemptionFilter, 'false'),
+      everyImageOf(CHECKED_IMAGES_VARIABLE, 'false'),
       'trust policy requirement "policy": no rule matches any image and unmatchedImages is "block"',
     );
   }
 
   for (const [i, rule] of policy.images.entries()) {
     const where = `images[${i}] (${rule.match.join(', ')})`;
-    const applies = appliesFilter(i);
+    const applies = ruleImagesVariable(i);
     if (rule.signature) {
       add(
-        everyImage(applies, `verifyImageSignatures(image, ${attestorList(rule.signature.signers)}) > 0`),
+        everyImageOf(applies, `verifyImageSignatures(image, ${attestorList(rule.signature.signers)}) > 0`),
         `${where}: requirement "signature": expected a signature by one of [${rule.signature.signers.join(', ')}]`,
       );
     }
@@ -365,7 +387,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       const formats = sbomFormats(rule);
       for (const att of sbomAttestations(formats)) addAttestation(att.name, att.type);
       add(
-        everyImage(applies, sbomCheck(formats, attestorList(rule.sbom.signers))),
+        everyImageOf(applies, sbomCheck(formats, attestorList(rule.sbom.signers))),
         `${where}: requirement "sbom": expected a ${formats.join(' or ')} SBOM attestation listing its components, signed by one of [${rule.sbom.signers.join(', ')}]`,
       );
     }
@@ -378,7 +400,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
         c.sourceRepository && `source ${c.sourceRepository}`,
       ].filter(Boolean);
       add(
-        everyImage(applies, provenanceCheck(rule, attestorList(c.signers))),
+        everyImageOf(applies, provenanceCheck(rule, attestorList(c.signers))),
         `${where}: requirement "provenance": expected SLSA provenance (v1 or v0.2) signed by one of [${c.signers.join(', ')}]${
           constraintText.length ? ` with ${constraintText.join(', ')}` : ''
         }`,
@@ -389,7 +411,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       const rebuilderIds = r.rebuilders.map((n) => ids.get(n)!);
       for (const att of rebuildAttestations(rebuilderIds)) addAttestation(att.name, att.type);
       add(
-        everyImage(applies, rebuildCheck(rebuilderIds, r.threshold)),
+        everyImageOf(applies, rebuildCheck(rebuilderIds, r.threshold)),
         `${where}: requirement "reproducible": expected PASSED rebuild verification summaries from at least ${r.threshold} distinct rebuilders of [${r.rebuilders.join(', ')}]`,
       );
     }
@@ -422,6 +444,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     // Enforcement lives in the validations: `required` would also demand a verification of exempted images.
     validationConfigurations: { mutateDigest: false, verifyDigest: true, required: false },
     attestors: used.map((name) => ivpAttestor(ids.get(name)!, signers.get(name)!, ctx.trust)),
+    variables,
     validations,
   };
   if (attestations.length > 0) spec.attestations = attestations;

@@ -1,6 +1,7 @@
 import type { PolicyConfigSchema, ReportViolation, ResourceValidationPolicy } from '@pulumi/policy';
 import { isPolicyError } from '../supply-chain/policy-error';
 import type { ImageVerdict } from '../supply-chain/types';
+import { verdictDiagnostics } from '../supply-chain/verdict-text';
 import { opaqueWorkloadReason, rawProperties, scanWorkload } from '../workloads';
 import { LEVEL_SCHEMA, readConfig } from './support/config';
 import { notImagePropertiesSchema, type NotImageConfig } from './support/not-image-config';
@@ -124,80 +125,22 @@ export function createTrustedImagesPolicy(deps: TrustedImagesDeps): ResourceVali
         return;
       }
       const verdicts = await Promise.all(sites.map(({ image }) => session.session.verify(image)));
-      sites.forEach(({ site, image }, i) =>
-        reportVerdict(reportViolation, resource, siteSubject(site, image), verdicts[i]!),
+      sites.forEach(({ site }, i) =>
+        reportVerdict(reportViolation, resource, siteSubject(site), verdicts[i]!),
       );
     },
   };
 }
 
-/** One diagnostic per unmet requirement; an exemption in force is advisory and says what it waives. */
+/** The shared verdict wording (supply-chain/verdict-text.ts), reported with this resource's label. */
 function reportVerdict(
   reportViolation: ReportViolation,
   resource: string,
-  subject: string,
+  site: string,
   verdict: ImageVerdict,
 ): void {
-  const at = verdict.digest ? `${subject} (${verdict.digest})` : subject;
-  if (verdict.allowed) {
-    // A skipped attachment never counts and never blocks, but someone pushed it next to a deployed image:
-    // advisory, so it is seen (a blocked verdict's findings already name what was skipped).
-    for (const n of verdict.notes ?? []) {
-      report(
-        reportViolation,
-        {
-          code: n.code,
-          resource,
-          subject: n.subject ? `${at} [${n.subject}]` : at,
-          requirement: REQUIREMENT,
-          expected: 'attachments that are well-formed signatures, attestations or bundles',
-          found: `${n.message} (${n.reason})`,
-          hint: 'Not counted as evidence. Remove it, or find out who pushed it.',
-        },
-        'advisory',
-      );
-    }
-  }
-  if (verdict.allowed && verdict.exemption) {
-    const ex = verdict.exemption;
-    const waived = verdict.findings.map((f) => `${f.requirement} (${f.code})`).join(', ') || 'nothing';
-    report(
-      reportViolation,
-      {
-        code: 'EXEMPTION_IN_FORCE',
-        resource,
-        subject: at,
-        requirement: 'exemption',
-        expected: 'an image that meets its rule',
-        found: `exemption for ${ex.image}: reason "${ex.reason}", ticket ${ex.ticket}, expires ${ex.expires}; waives ${waived}`,
-        hint: 'Allowed until the exemption expires.',
-      },
-      'advisory',
-    );
-    return;
-  }
-  if (verdict.allowed) return;
-  if (verdict.findings.length === 0) {
-    // A verdict that blocks without saying why is a verifier defect: block, and say so.
-    report(reportViolation, {
-      code: 'INTERNAL_ERROR',
-      resource,
-      subject: at,
-      requirement: REQUIREMENT,
-      expected: 'a verdict with reasons',
-      found: 'a blocked verdict without findings',
-    });
-    return;
-  }
-  for (const f of verdict.findings) {
-    report(reportViolation, {
-      code: f.code,
-      resource,
-      subject: at,
-      requirement: f.requirement,
-      expected: f.expected,
-      found: f.found,
-      hint: f.hint,
-    });
+  for (const d of verdictDiagnostics(verdict, site, REQUIREMENT)) {
+    const { level, ...fields } = d;
+    report(reportViolation, { ...fields, resource }, level);
   }
 }

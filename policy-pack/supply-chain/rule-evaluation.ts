@@ -52,7 +52,7 @@ function codeForRejections(
   return undefined;
 }
 
-function hintFor(code: VerificationCode, requirement: Requirement): string {
+export function hintFor(code: VerificationCode, requirement: Requirement): string {
   switch (code) {
     case 'DIGEST_MISMATCH':
       return 'Evidence made for another image digest never counts: sign or attest this exact digest (deploy by digest, not by tag).';

@@ -8,6 +8,7 @@ import { parseReference, repositoryName } from '../registry/reference';
 import { anchoredPatternProblem } from './anchored-regexp';
 import { keyFingerprints } from './key-hints';
 import { PolicyError, type PolicyProblem } from './policy-error';
+import { schemaErrorProblems } from './schema-errors';
 import { compileRepositoryGlobs, type RepositoryMatcher } from './repository-glob';
 import type { ResolvedSigner } from './sigstore';
 import schema from './trust-policy.schema.json';
@@ -74,26 +75,17 @@ export interface ParseTrustPolicyOptions {
 let compiledSchema: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   // allErrors: the user gets every problem in one pass rather than one per run.
-  compiledSchema ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  compiledSchema ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   return compiledSchema;
 }
 
 function schemaProblems(errors: ErrorObject[] | null | undefined): PolicyProblem[] {
-  return (errors ?? [])
-    .filter((e) => !['oneOf', 'anyOf', 'allOf', 'if'].includes(e.keyword) || (errors ?? []).length === 1)
-    .map((e) => ({
-      code: 'POLICY_SCHEMA' as const,
-      path: e.instancePath,
-      message: `${e.message ?? 'is not valid'}${describeParams(e)}`,
-    }));
-}
-
-function describeParams(e: ErrorObject): string {
-  const p = e.params as Record<string, unknown>;
-  if (typeof p.additionalProperty === 'string') return ` (unexpected "${p.additionalProperty}")`;
-  if (Array.isArray(p.allowedValues)) return ` (one of ${p.allowedValues.map(String).join(', ')})`;
-  if (p.allowedValue !== undefined) return ` (${JSON.stringify(p.allowedValue)})`;
-  return '';
+  // an anyOf/oneOf is one message naming its alternatives, not one line per branch
+  return schemaErrorProblems(errors).map((p) => ({
+    code: 'POLICY_SCHEMA' as const,
+    path: p.instancePath,
+    message: p.message,
+  }));
 }
 
 function parseDocument(input: string, source: string): unknown {

@@ -189,7 +189,8 @@ trustedRoot: { file: ./trusted_root.json }
       { policy: policyFile, json: true, insecureRegistry: [], registryMirror: [] },
       (s) => (out += s),
     );
-    return { code, verdict: JSON.parse(out) as ImageVerdict };
+    // `verify --json` prints a VerifyReport (docs/cli.md): one verdict per image
+    return { code, verdict: (JSON.parse(out) as { verdicts: ImageVerdict[] }).verdicts[0]! };
   }
 
   /** Producer, rebuilder A (cosign key file, Rekor), rebuilder B (keyless, by rebuilt image). */
@@ -468,7 +469,7 @@ trustedRoot: { file: ./trusted_root.json }
     assert.equal((await rawManifest(registry.url, img.repo, 'v1')).computedDigest, before.computedDigest);
   });
 
-  it('the binary: exit 0 published, 1 refused rebuild, 2 usage or configuration error', async function () {
+  it('the binary: exit 0 published, 1 refused rebuild, 2 usage or configuration error, 3 registry unreachable', async function () {
     const img = await freshImage();
     const other = buildImage({ seed: 'another rebuild' }).digest;
     const key = path.join(dir, 'keys', 'ops.key');
@@ -501,7 +502,7 @@ trustedRoot: { file: ./trusted_root.json }
       [
         'unreachable registry',
         [`127.0.0.1:1/acme/app@${img.image.digest}`, '--key', key, '--sign', ...common],
-        2,
+        3,
         /FAILED \[REGISTRY_ERROR\]/,
       ],
     ];
@@ -674,7 +675,7 @@ trustedRoot: { file: ./trusted_root.json }
       { policy: policyFile, json: true, insecureRegistry: [], registryMirror: mirror },
       (x) => (out += x),
     );
-    const verdict = JSON.parse(out) as ImageVerdict;
+    const verdict = (JSON.parse(out) as { verdicts: ImageVerdict[] }).verdicts[0]!;
     assert.equal(code, 0, JSON.stringify(verdict.findings, null, 2));
     assert.deepEqual(verdict.satisfied.map((x) => x.requirement).sort(), [
       'provenance',

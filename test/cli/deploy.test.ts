@@ -184,6 +184,36 @@ describe('trustops deploy (orchestrator)', () => {
     assert.equal(apps?.status, 'skipped');
   });
 
+  it('exit codes: 1 when a policy blocks a stack, 3 when only a registry could not be read (retry)', async () => {
+    const urn = 'urn:pulumi:platform-example::trustops::kubernetes:apps/v1:Deployment::web';
+    const blockedWith = (message: string) =>
+      fakeWorkspace({
+        'platform-example': {
+          preview: {
+            events: [
+              createStep(urn, 'kubernetes:apps/v1:Deployment'),
+              policyViolation(urn, 'trusted-images', 'mandatory', message),
+            ],
+            fail: 'preview failed: 1 mandatory policy violation',
+          },
+        },
+      });
+    const run = (message: string) =>
+      runDeploy(
+        {
+          stack: ['platform-example'],
+          cwd: REPO,
+          policyPack: packDir,
+          policyConfig: packConfig,
+          record: path.join(tmp, `record-${message.slice(1, 8)}.json`),
+        },
+        blockedWith(message).factory,
+        { write: () => true } as unknown as NodeJS.WritableStream,
+      );
+    assert.equal(await run('[SIGNATURE_MISSING] web: no signature'), 1);
+    assert.equal(await run('[REGISTRY_ERROR] web: registry.example.com unreachable'), 3);
+  });
+
   it('an advisory diagnostic does not stop the rollout but is recorded', async () => {
     const urn = 'urn:pulumi:apps-example::trustops::kubernetes:apps/v1:Deployment::web';
     const fake = fakeWorkspace({

@@ -98,6 +98,103 @@ describe('trustops verify-bundle', () => {
     }
   });
 
+  it("cosign's --certificate-identity-regexp / --certificate-oidc-issuer-regexp: anchored RE2, a look-alike never passes", async () => {
+    const verify = (who: string[], extra: string[] = []) =>
+      runInProcess([
+        'verify-bundle',
+        '--bundle',
+        keyless,
+        ...who,
+        '--trusted-root',
+        root,
+        ...extra,
+        artifact,
+      ]);
+    const ok = await verify([
+      '--certificate-identity-regexp',
+      '^https://github\\.com/acme/[^/]+/\\.github/workflows/release\\.yml@refs/tags/v.+$',
+      '--certificate-oidc-issuer-regexp',
+      'https://token\\.actions\\.githubusercontent\\.com',
+    ]);
+    assert.equal(ok.exitCode, 0, ok.stderr);
+    // mixed: exact identity, issuer by pattern
+    assert.equal(
+      (await verify(['--certificate-identity', RELEASE_URI, '--certificate-oidc-issuer-regexp', '.*']))
+        .exitCode,
+      0,
+    );
+    for (const who of [
+      // a pattern is anchored: a prefix of the SAN does not match
+      [
+        '--certificate-identity-regexp',
+        'https://github\\.com/acme',
+        '--certificate-oidc-issuer',
+        RELEASE_ISSUER,
+      ],
+      [
+        '--certificate-identity-regexp',
+        '.*',
+        '--certificate-oidc-issuer-regexp',
+        'https://accounts\\.google\\.com',
+      ],
+      ['--certificate-identity-regexp', '.*/evil/.*', '--certificate-oidc-issuer-regexp', '.*'],
+    ]) {
+      const o = await verify(who);
+      assert.equal(o.exitCode, 1, `${who.join(' ')}: ${o.stderr}`);
+      assert.match(o.stderr, /\[IDENTITY_MISMATCH\]/);
+    }
+    for (const who of [
+      // exact and pattern together, a pattern that is not RE2, or half an identity: usage (exit 2)
+      [
+        '--certificate-identity',
+        RELEASE_URI,
+        '--certificate-identity-regexp',
+        '.*',
+        '--certificate-oidc-issuer',
+        RELEASE_ISSUER,
+      ],
+      ['--certificate-identity-regexp', '(?=x).*', '--certificate-oidc-issuer', RELEASE_ISSUER],
+      ['--certificate-identity-regexp', '.*'],
+    ]) {
+      assert.equal((await verify(who)).exitCode, 2, who.join(' '));
+    }
+  });
+
+  it('--json prints the result, verified or not, as JSON', async () => {
+    const ok = await runInProcess([
+      'verify-bundle',
+      '--bundle',
+      keyless,
+      ...identity,
+      '--trusted-root',
+      root,
+      '--json',
+      artifact,
+    ]);
+    assert.equal(ok.exitCode, 0, ok.stderr);
+    const good = JSON.parse(ok.stdout) as { verified: boolean; identity: string; evidence: string[] };
+    assert.equal(good.verified, true);
+    assert.match(good.identity, /https:\/\/github\.com\/acme\/app/);
+    assert.ok(good.evidence.length > 0);
+    const bad = await runInProcess([
+      'verify-bundle',
+      '--bundle',
+      keyless,
+      ...identity,
+      '--trusted-root',
+      root,
+      '--json',
+      file('other2', 'other'),
+    ]);
+    assert.equal(bad.exitCode, 1);
+    assert.deepEqual(
+      (({ verified, code }) => ({ verified, code }))(
+        JSON.parse(bad.stdout) as { verified: boolean; code: string },
+      ),
+      { verified: false, code: 'DIGEST_MISMATCH' },
+    );
+  });
+
   it('the embedded public-good root (no --trusted-root) does not trust the mock instance', async () => {
     const o = await runInProcess(['verify-bundle', '--bundle', keyless, ...identity, artifact]);
     assert.equal(o.exitCode, 1);

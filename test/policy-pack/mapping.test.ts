@@ -161,4 +161,73 @@ describe('trusted-images mapping (in process)', function () {
       ['[CONFIG_INVALID]'],
     );
   });
+
+  it('a misspelt config key (trustPolcy) is refused with its path, not read as "no trust policy"', async function () {
+    const reported: Reported[] = [];
+    const policy = createTrustedImagesPolicy({
+      sessions: new VerificationSessions(() => ({ verify: () => Promise.reject(new Error('not reached')) })),
+    });
+    const validate = policy.validateResource as (
+      a: ResourceValidationArgs,
+      r: (m: unknown) => void,
+    ) => Promise<void>;
+    await validate(
+      {
+        type: 'kubernetes:apps/v1:Deployment',
+        name: 'web',
+        props: deployment([`ghcr.io/acme/app@${DIGEST}`]),
+        getConfig: () => ({ trustPolcy: TRUST_POLICY }),
+      } as unknown as ResourceValidationArgs,
+      (m) => reported.push(m as Reported),
+    );
+    assert.equal(reported.length, 1);
+    assert.match(
+      reported[0]!.message,
+      /^\[CONFIG_INVALID\] .*\/trustPolcy: unknown key \(known keys: trustPolicy, /,
+    );
+    assert.ok(!reported[0]!.message.includes('TRUST_POLICY_MISSING'));
+  });
+
+  it('each finding names the image reference once and its digest once; an exemption reads WAIVED, advisory', async function () {
+    const image = `ghcr.io/acme/app@${DIGEST}`;
+    const finding = {
+      requirement: 'signature' as const,
+      code: 'SIGNATURE_MISSING' as const,
+      expected: `a valid signature of ${DIGEST} by one of: ci`,
+      found: 'no signature attached',
+      hint: 'Sign it.',
+    };
+    const blocked = await run(
+      () => ({ verify: (i) => Promise.resolve(verdict(i, { digest: DIGEST, findings: [finding] })) }),
+      [image],
+    );
+    assert.equal(blocked.length, 1);
+    const message = blocked[0]!.message;
+    assert.equal(message.split(image).length - 1, 1, message);
+    assert.equal(message.split(DIGEST).length - 1, 1, message);
+    assert.match(message, /expected a valid signature of this digest by one of: ci/);
+
+    const byTag = await run(
+      () => ({ verify: (i) => Promise.resolve(verdict(i, { digest: DIGEST, findings: [finding] })) }),
+      ['ghcr.io/acme/app:1'],
+    );
+    assert.match(byTag[0]!.message, new RegExp(`image "ghcr\\.io/acme/app:1" \\(${DIGEST}\\)`));
+    assert.equal(byTag[0]!.message.split(DIGEST).length - 1, 1);
+
+    const exemption = { image, reason: 'vendor image', ticket: 'SEC-123', expires: '2999-12-31' };
+    const waived = await run(
+      () => ({
+        verify: (i) =>
+          Promise.resolve(verdict(i, { allowed: true, digest: DIGEST, findings: [finding], exemption })),
+      }),
+      [image],
+    );
+    assert.equal(waived.length, 1);
+    assert.equal(waived[0]!.enforcementLevel, 'advisory');
+    assert.match(
+      waived[0]!.message,
+      /^\[EXEMPTION_IN_FORCE\] .*WAIVED \(exemption SEC-123, expires 2999-12-31\).*waives signature \(SIGNATURE_MISSING\)/,
+    );
+    assert.ok(!waived[0]!.message.includes('FAIL'));
+  });
 });

@@ -1,5 +1,6 @@
-import type { ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PolicyConfigSchema } from '@pulumi/policy';
+import { schemaErrorProblems } from '../../supply-chain/schema-errors';
 
 /**
  * Reads a policy's config the way it was declared. The engine validates config against the schemas at
@@ -14,7 +15,7 @@ let ajv: import('ajv').default | undefined;
 function validator(): import('ajv').default {
   if (!ajv) {
     const Ajv = (require('ajv') as typeof import('ajv')).default;
-    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+    ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
   }
   return ajv;
 }
@@ -68,8 +69,12 @@ function validateConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResu
   if (!validate) {
     validate = validator().compile({
       type: 'object',
-      properties: schema.properties,
+      // enforcementLevel is every entry's own key (the engine lifts it out; a caller may leave it in)
+      properties: { enforcementLevel: {}, ...schema.properties },
       required: schema.required ?? [],
+      // The engine's wire schema cannot say this (properties and required only): a misspelt key would
+      // otherwise be ignored and its setting silently left at the default.
+      additionalProperties: false,
     });
     compiled.set(schema, validate);
   }
@@ -78,8 +83,19 @@ function validateConfig<T>(schema: PolicyConfigSchema, raw: unknown): ConfigResu
   if (validate(copy)) return { ok: true, config: copy as T };
   return {
     ok: false,
-    problems: (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`),
+    problems: configProblems(validate.errors, Object.keys(schema.properties)),
   };
+}
+
+/**
+ * `/path: message`, one per problem (an anyOf/oneOf as one message naming its alternatives); an unknown
+ * key is named by its own path, and at the top with the keys the policy knows.
+ */
+export function configProblems(errors: ErrorObject[] | null | undefined, topLevelKeys: string[]): string[] {
+  return schemaErrorProblems(errors).map((p) => {
+    const topLevelUnknown = p.message === 'unknown key' && p.instancePath.lastIndexOf('/') === 0;
+    return `${p.instancePath || '/'}: ${p.message}${topLevelUnknown ? ` (known keys: ${topLevelKeys.join(', ')})` : ''}`;
+  });
 }
 
 /** JSON-schema fragment for an enforcement-level-like setting of one diagnostic. */

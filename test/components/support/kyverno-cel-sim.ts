@@ -49,6 +49,8 @@ export function admitPod(
     attestors: Attestor[];
     attestations?: Attestation[];
     validations: { expression: string; message: string; messageExpression?: string }[];
+    /** Named expressions, read as `variables.<name>` (Kyverno composes them like a ValidatingAdmissionPolicy). */
+    variables?: { name: string; expression: string }[];
   };
   // extractPayload returns what the last verification of (image, attestation) accepted.
   const lastVerified = new Map<string, SimStatement>();
@@ -103,11 +105,28 @@ export function admitPod(
       (spec.attestations ?? []).map((a) => [a.name, { name: a.name, intoto: a.intoto }]),
     ),
   };
+  // Variables in order, each seeing the ones before it. A variable that fails makes every validation
+  // that reads it fail with its error (Kyverno evaluates them lazily, per use, to the same effect).
+  const variables: Record<string, unknown> = {};
+  const failedVariables = new Map<string, unknown>();
+  for (const variable of spec.variables ?? []) {
+    let value: unknown;
+    try {
+      value = plan(env, parse(variable.expression))({ ...bindings, variables } as never);
+    } catch (e) {
+      value = e;
+    }
+    if (isCelError(value) || value instanceof Error) failedVariables.set(variable.name, value);
+    else variables[variable.name] = value;
+  }
   const failed: string[] = [];
   for (const v of spec.validations) {
     let result: unknown;
+    const broken = [...failedVariables].find(([name]) =>
+      new RegExp(`\\bvariables\\.${name}\\b`).test(v.expression),
+    );
     try {
-      result = plan(env, parse(v.expression))(bindings as never);
+      result = broken ? broken[1] : plan(env, parse(v.expression))({ ...bindings, variables } as never);
     } catch (e) {
       result = e;
     }
@@ -117,7 +136,7 @@ export function admitPod(
       // A messageExpression that does not evaluate to a string is a defect of the rendered policy.
       let built: unknown;
       try {
-        built = plan(env, parse(v.messageExpression))(bindings as never);
+        built = plan(env, parse(v.messageExpression))({ ...bindings, variables } as never);
       } catch (e) {
         built = e;
       }
