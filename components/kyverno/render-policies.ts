@@ -379,7 +379,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       ].filter(Boolean);
       add(
         everyImage(applies, provenanceCheck(rule, attestorList(c.signers))),
-        `${where}: requirement "provenance": expected SLSA provenance (v1 or v0.2) signed by one of [${c.signers.join(', ')}]${
+        `${where}: requirement "provenance": expected SLSA provenance (v1, v0.2 or v0.1) signed by one of [${c.signers.join(', ')}]${
           constraintText.length ? ` with ${constraintText.join(', ')}` : ''
         }`,
       );

@@ -9,6 +9,7 @@ import {
   isIndexType,
   isSigstoreBundleType,
   MANIFEST_TYPES,
+  sbomFormatOfType,
 } from './media-types';
 import type {
   AttachmentDiscovery,
@@ -82,10 +83,13 @@ export async function discoverAttachments(
       : { bundles: [], unsigned: [] },
     buildkitAttestations(ctx, reference, digest, budget),
   ]);
+  const sbomTag = `${reference.registry}/${reference.repository}:${digestToTag(digest)}.sbom`;
   const unsigned: UnsignedEvidence[] = [
-    ...sboms.map((l): UnsignedEvidence => ({ source: 'cosign-sbom', descriptor: l.descriptor })),
-    ...referrers.unsigned,
-    ...buildkit,
+    ...sboms.map((l): UnsignedEvidence =>
+      withSbomFormat({ source: 'cosign-sbom', descriptor: l.descriptor, location: sbomTag }),
+    ),
+    ...referrers.unsigned.map(withSbomFormat),
+    ...buildkit.map(withSbomFormat),
   ];
   return {
     reference: { ...reference, digest },
@@ -98,6 +102,15 @@ export async function discoverAttachments(
       (a, b) => a.attachment.localeCompare(b.attachment) || a.reason.localeCompare(b.reason),
     ),
   };
+}
+
+/** Names the SBOM format an unsigned item announces (media type, artifact type or predicate type). */
+function withSbomFormat(u: UnsignedEvidence): UnsignedEvidence {
+  const format =
+    sbomFormatOfType(u.predicateType) ??
+    sbomFormatOfType(u.descriptor.artifactType) ??
+    (u.source === 'cosign-sbom' ? sbomFormatOfType(u.descriptor.mediaType) : undefined);
+  return format === undefined ? u : { ...u, sbomFormat: format };
 }
 
 /** Caps how many attached items one image may make us read, so a hostile registry cannot make us read forever. */

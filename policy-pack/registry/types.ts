@@ -62,6 +62,13 @@ export interface UnsignedEvidence {
   source: 'buildkit' | 'referrer' | 'cosign-sbom';
   descriptor: Descriptor;
   predicateType?: string;
+  /**
+   * The SBOM format its media type, artifact type or predicate type announces, when it is an SBOM: so a
+   * finding can say an unsigned SBOM was found (and how to sign it) instead of "no SBOM".
+   */
+  sbomFormat?: 'spdx' | 'cyclonedx';
+  /** Where it was found, for people: `<registry>/<repository>:sha256-<hex>.sbom` for a cosign tag. */
+  location?: string;
 }
 
 /**
