@@ -64,7 +64,7 @@ export function verifyBundleCommand(fileOrDigest: string, opts: VerifyBundleOpti
       allowedSigners: [SIGNER],
     });
     if (result.payloadType !== undefined)
-      assertStatementSubject(result.payloadType, result.payload, artifact.sha256);
+      assertStatementSubject(result.payloadType, result.payload, artifact);
     process.stdout.write(
       `OK: ${opts.bundle} verified; signed by ${result.identity}; evidence ${result.evidence.join('+')}\n`,
     );
