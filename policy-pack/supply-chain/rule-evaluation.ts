@@ -198,6 +198,12 @@ export class RuleEvaluator {
     return { findings: this.findings, satisfied: this.satisfied };
   }
 
+  /** `no <what> attached`, saying where it was looked for when the rule stores evidence elsewhere. */
+  private nothing(what: string): string {
+    const where = this.ev.storedIn;
+    return `no ${what} attached${where ? ` in ${where} (the rule's repository, where its signatures and attestations are stored)` : ''}`;
+  }
+
   private meet(requirement: Requirement, by: string[]): void {
     const s: ImageVerdict['satisfied'][number] = { requirement, by: unique(by) };
     if (this.subject !== undefined) s.subject = this.subject;
@@ -236,7 +242,7 @@ export class RuleEvaluator {
       'signature',
       code,
       `a valid signature of ${this.ev.digest} by one of: ${signerList(signers)}`,
-      all.length === 0 ? 'no signature attached' : list(all.map((x) => x.text)),
+      all.length === 0 ? this.nothing('signature') : list(all.map((x) => x.text)),
     );
   }
 
@@ -296,7 +302,7 @@ export class RuleEvaluator {
       'sbom',
       code,
       `a signed SBOM (${accepted}) for ${this.ev.digest} that lists its components, by one of: ${signerList(signers)}`,
-      texts.length === 0 ? 'no SBOM attestation attached' : list(texts),
+      texts.length === 0 ? this.nothing('SBOM attestation') : list(texts),
       code === 'SBOM_MISSING' && unsigned.length > 0 ? signUnsignedSbomHint(unsigned) : undefined,
     );
   }
@@ -371,7 +377,7 @@ export class RuleEvaluator {
       code,
       `signed SLSA provenance (v1, v0.2 or v0.1) for ${this.ev.digest} by one of: ${signerList(r.provenance.signers)}` +
         (constraints.length > 0 ? `, with ${constraints.join(' and ')}` : ''),
-      texts.length === 0 ? 'no provenance attestation attached' : list(texts),
+      texts.length === 0 ? this.nothing('provenance attestation') : list(texts),
     );
     return originals;
   }
@@ -440,6 +446,7 @@ export class RuleEvaluator {
       'REBUILD_QUORUM_NOT_MET',
       `at least ${threshold} distinct rebuilders of ${signerList(rebuilders)} attesting a rebuild of ${this.ev.digest} from the original source`,
       `${counted.size} of ${threshold}${countedText.length > 0 ? ` (${countedText.join(', ')})` : ''}` +
+        (this.ev.storedIn ? ` in ${this.ev.storedIn} (the rule's repository)` : '') +
         (notes.length +
           untrusted.length +
           rejected.length +
