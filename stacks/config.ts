@@ -19,6 +19,11 @@ export interface NodePoolConfig {
 export interface PlatformConfig {
   project: string;
   policyPackConfig: string;
+  /**
+   * The policy pack folder (`trustops:policyPack`, default `policy-pack`): the trust policy's relative
+   * paths resolve against it, as the pack resolves them (policy-pack/config.ts trustPolicyBaseDir()).
+   */
+  policyPack: string;
   cluster: {
     name: string;
     location: string;
@@ -52,6 +57,7 @@ export function readPlatformConfig(): PlatformConfig {
   return {
     project: new pulumi.Config('gcp').require('project'),
     policyPackConfig: path.resolve(PROJECT_DIR, config.require('policyPackConfig')),
+    policyPack: path.resolve(PROJECT_DIR, config.get('policyPack') ?? 'policy-pack'),
     cluster: config.requireObject('cluster'),
     nodePools: config.requireObject('nodePools'),
     spire: config.requireObject('spire'),

@@ -80,6 +80,7 @@ describe('platform images: pinned by digest, from the charts registries, under t
   it('every platform image is pinned by digest and falls under a rule requiring its publisher signature', () => {
     const policy = trustPolicyFromPackConfig(
       path.join(__dirname, '..', '..', 'examples', 'policy-pack-config.json'),
+      path.join(__dirname, '..', '..', 'policy-pack'),
     );
     const expected: [string[], string][] = [
       [
