@@ -32,8 +32,9 @@ export interface PlatformConfig {
     releaseChannel?: 'RAPID' | 'REGULAR' | 'STABLE';
   };
   nodePools: NodePoolConfig[];
-  spire: { trustDomain: string; clusterName: string; imageDigests: Record<SpireImage, string> };
-  kyverno: { imageDigests: Record<KyvernoImage, string>; readinessCheckerTag: string };
+  /** `imageDigests`: over the published ones the components default to (components/platform-images.ts). */
+  spire: { trustDomain: string; clusterName: string; imageDigests?: Partial<Record<SpireImage, string>> };
+  kyverno: { imageDigests?: Partial<Record<KyvernoImage, string>>; readinessCheckerTag: string };
 }
 
 export interface WorkloadConfig {
