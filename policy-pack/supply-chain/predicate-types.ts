@@ -103,6 +103,13 @@ export function acceptedDescription(family: PredicateFamily): string {
   }
 }
 
+/** For people, short: `SPDX 2.2/2.3`, `CycloneDX 1.2-1.7` (what an SBOM requirement expects). */
+export function sbomFormatName(format: SbomFormat): string {
+  return format === 'spdx'
+    ? `SPDX ${SPDX_VERSIONS.join('/')}`
+    : `CycloneDX ${CYCLONEDX_SPEC_VERSIONS[0]}-${CYCLONEDX_SPEC_VERSIONS.at(-1)!}`;
+}
+
 /** For people: `SLSA provenance v0.1`, `CycloneDX SBOM (https://cyclonedx.org/bom/v1.9)`. */
 export function describePredicateType(predicateType: string): string {
   const slsa = /^https:\/\/slsa\.dev\/(provenance|verification_summary)\/(v[\w.]+)$/.exec(predicateType);

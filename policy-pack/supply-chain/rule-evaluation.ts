@@ -6,6 +6,7 @@ import {
   isProvenancePredicate,
   isVsaPredicate,
   predicateFamilyOf,
+  sbomFormatName,
   sbomFormatOf,
   type PredicateFamily,
 } from './predicate-types';
@@ -301,7 +302,7 @@ export class RuleEvaluator {
     this.fail(
       'sbom',
       code,
-      `a signed SBOM (${accepted}) for ${this.ev.digest} that lists its components, by one of: ${signerList(signers)}`,
+      `a signed ${formats.map(sbomFormatName).join(' or ')} JSON SBOM for ${this.ev.digest} that lists its components, by one of: ${signerList(signers)}`,
       texts.length === 0 ? this.nothing('SBOM attestation') : list(texts),
       code === 'SBOM_MISSING' && unsigned.length > 0 ? signUnsignedSbomHint(unsigned) : undefined,
     );
