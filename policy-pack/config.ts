@@ -1,8 +1,11 @@
 /**
  * The pack's config document: what `pulumi up --policy-pack-config FILE` reads, keyed by policy name.
- * Pure data and a builder; importing this module starts nothing (unlike ./index.ts), so the CLI and
- * tests build configs from here.
+ * Pure data, a builder and the one reader of its trust policy; importing this module starts nothing
+ * (unlike ./index.ts), so the CLI, the stacks and tests build and read configs from here.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { ResolvedTrustPolicy } from './supply-chain/trust-policy';
 import type { AdmissionControlEnforcedConfig } from './policies/admission-control-enforced';
 import type { AllowedRegistriesConfig } from './policies/allowed-registries';
 import type { ConfidentialWorkloadsScheduledConfig } from './policies/confidential-workloads-scheduled';
@@ -33,7 +36,10 @@ export type PackConfig = {
 export interface PackConfigInput {
   /** The trust policy document (already parsed: JSON or YAML object). */
   trustPolicy: TrustPolicy;
-  /** Directory the trust policy's relative paths resolve against (the policy file's folder). */
+  /**
+   * Directory the trust policy's relative paths (publicKeyFile, trustedRoot.file) resolve against:
+   * absolute, or relative to the pack folder (see trustPolicyBaseDir()). Default: the pack folder.
+   */
   trustPolicyBaseDir?: string;
   registry?: RegistrySettings;
   /** Registry prefixes images may come from. Default: none (every image blocked by allowed-registries). */
@@ -76,4 +82,85 @@ export function buildPackConfig(input: PackConfigInput): PackConfig {
       typeof base === 'object' ? { ...(base as object), ...merge } : entry;
   }
   return config;
+}
+
+/** What the readers of a pack config file can get wrong, coded (DESIGN.md convention 3). */
+export type PackConfigErrorCode = 'PACK_CONFIG_UNREADABLE' | 'TRUST_POLICY_MISSING';
+
+export class PackConfigError extends Error {
+  constructor(
+    readonly code: PackConfigErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'PackConfigError';
+  }
+}
+
+/**
+ * Where the trust policy's relative paths (`publicKeyFile`, `trustedRoot.file`, `trustedRoot.tuf.root`
+ * and `cacheDir`) resolve for a pack config entry: its `trustPolicyBaseDir`, itself absolute or relative
+ * to the pack folder, else the pack folder. The pack can do nothing else (the engine hands it the config
+ * document, not the file's path, and runs it in its own folder), so `trustops deploy` and the stacks,
+ * which read the same file, resolve exactly this way too: one key file, wherever it is read.
+ */
+export function trustPolicyBaseDir(
+  entry: { trustPolicyBaseDir?: unknown } | undefined,
+  packDir: string,
+): string {
+  const dir = entry?.trustPolicyBaseDir;
+  return path.resolve(packDir, typeof dir === 'string' && dir !== '' ? dir : '.');
+}
+
+/** A pack config file as JSON (`--policy-pack-config FILE`). Throws PackConfigError PACK_CONFIG_UNREADABLE. */
+export function readPackConfigFile(file: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new PackConfigError(
+      'PACK_CONFIG_UNREADABLE',
+      `cannot use ${file} as the policy pack config: ${e instanceof Error ? e.message : String(e)}`,
+      { cause: e },
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new PackConfigError('PACK_CONFIG_UNREADABLE', `${file} is not a JSON object keyed by policy name`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The `trusted-images` entry of a pack config document, when it is an object. */
+export function trustedImagesEntry(
+  config: Record<string, unknown>,
+): { trustPolicy?: unknown; trustPolicyBaseDir?: unknown; registry?: unknown } | undefined {
+  const entry = config['trusted-images'];
+  return typeof entry === 'object' && entry !== null && !Array.isArray(entry)
+    ? (entry as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * The trust policy the pack enforces, read from a pack config file exactly as the pack reads it: the
+ * document under `trusted-images.trustPolicy`, relative paths resolved by trustPolicyBaseDir() against
+ * `packDir`. Throws PackConfigError (unreadable file, no trust policy) or the loader's PolicyError.
+ */
+export function readPackTrustPolicy(file: string, packDir: string): ResolvedTrustPolicy {
+  const entry = trustedImagesEntry(readPackConfigFile(file));
+  const document = entry?.trustPolicy;
+  if (typeof document !== 'object' || document === null) {
+    throw new PackConfigError(
+      'TRUST_POLICY_MISSING',
+      `${file} holds no trust policy under trusted-images.trustPolicy: put the trust policy the pack enforces there`,
+    );
+  }
+  // Required here, not at load: the pack imports this module for trustPolicyBaseDir() and must not pay
+  // for the trust-policy loader before its first image (cold start, bench:pack).
+  const { parseTrustPolicy } =
+    require('./supply-chain/trust-policy') as typeof import('./supply-chain/trust-policy');
+  return parseTrustPolicy(document, {
+    baseDir: trustPolicyBaseDir(entry, packDir),
+    source: `${file} (trusted-images.trustPolicy)`,
+  });
 }

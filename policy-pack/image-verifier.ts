@@ -198,7 +198,7 @@ class RegistryImageVerifier implements ImageVerifier {
     if (digest === undefined || rule === undefined || rule.rule.platforms === 'each') return;
     if (this.outcomes.has(`${repository}@${digest}`)) return;
     const pinned: ImageReference = { registry: ref.registry, repository: ref.repository, digest };
-    this.registry.attachments(pinned, digest).catch(() => undefined);
+    this.registry.attachments(pinned, digest, rule.storedIn).catch(() => undefined);
   }
 
   private keyFingerprintCache: ReadonlyMap<string, string> | undefined;
@@ -313,7 +313,8 @@ class RegistryImageVerifier implements ImageVerifier {
             digest: s.digest,
           };
           const manifest = s.resolved ?? (await this.registry.resolve(pinned));
-          const attachments = await this.registry.attachments(pinned, s.digest);
+          // A rule's `repository` (cosign's COSIGN_REPOSITORY) says where its evidence is stored.
+          const attachments = await this.registry.attachments(pinned, s.digest, rule.storedIn);
           const evidence = collector.collect({
             digest: s.digest,
             manifest: manifest.manifest.bytes,

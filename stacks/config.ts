@@ -23,6 +23,11 @@ export interface NodePoolConfig {
 export interface PlatformConfig {
   project: string;
   policyPackConfig: string;
+  /**
+   * The policy pack folder (`trustops:policyPack`, default `policy-pack`): the trust policy's relative
+   * paths resolve against it, as the pack resolves them (policy-pack/config.ts trustPolicyBaseDir()).
+   */
+  policyPack: string;
   cluster: {
     name: string;
     location: string;
@@ -35,8 +40,9 @@ export interface PlatformConfig {
     useApplicationDefaultCredentials?: boolean;
   };
   nodePools: NodePoolConfig[];
-  spire: { trustDomain: string; clusterName: string; imageDigests: Record<SpireImage, string> };
-  kyverno: { imageDigests: Record<KyvernoImage, string>; readinessCheckerTag: string };
+  /** `imageDigests`: over the published ones the components default to (components/platform-images.ts). */
+  spire: { trustDomain: string; clusterName: string; imageDigests?: Partial<Record<SpireImage, string>> };
+  kyverno: { imageDigests?: Partial<Record<KyvernoImage, string>>; readinessCheckerTag: string };
 }
 
 export interface WorkloadConfig {
@@ -60,6 +66,7 @@ export function readPlatformConfig(): PlatformConfig {
   return {
     project: new pulumi.Config('gcp').require('project'),
     policyPackConfig: path.resolve(PROJECT_DIR, config.require('policyPackConfig')),
+    policyPack: path.resolve(PROJECT_DIR, config.get('policyPack') ?? 'policy-pack'),
     cluster: config.requireObject('cluster'),
     nodePools: config.requireObject('nodePools'),
     spire: config.requireObject('spire'),

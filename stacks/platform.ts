@@ -41,7 +41,7 @@ export function platformProgram(config: PlatformConfig): Record<string, pulumi.I
   new Kyverno(
     'kyverno',
     {
-      trustPolicy: trustPolicyFromPackConfig(config.policyPackConfig),
+      trustPolicy: trustPolicyFromPackConfig(config.policyPackConfig, config.policyPack),
       imageDigests: config.kyverno.imageDigests,
       readinessCheckerTag: config.kyverno.readinessCheckerTag,
     },

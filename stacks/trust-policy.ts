@@ -1,27 +1,20 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { parseTrustPolicy, type ResolvedTrustPolicy } from '../policy-pack/supply-chain/trust-policy';
+import { PackConfigError, readPackTrustPolicy } from '../policy-pack/config';
+import type { ResolvedTrustPolicy } from '../policy-pack/supply-chain/trust-policy';
 import { StackError } from './errors';
 
 /**
- * The trust policy the pack enforces, read from the pack's own config file (`trusted-images.trustPolicy`),
- * so the Kyverno admission policy is rendered from exactly the document the pack checks at deploy time.
+ * The trust policy the pack enforces, read from the pack's own config file (`trusted-images.trustPolicy`)
+ * by the pack's own reader (policy-pack/config.ts), so the Kyverno admission policy is rendered from
+ * exactly the document the pack checks at deploy time, its key files resolved against the same folder
+ * (`trustPolicyBaseDir`, relative to the pack folder `packDir`).
  */
-export function trustPolicyFromPackConfig(configFile: string): ResolvedTrustPolicy {
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<
-    string,
-    { trustPolicy?: unknown } | string
-  >;
-  const entry = config['trusted-images'];
-  const document = typeof entry === 'object' ? entry.trustPolicy : undefined;
-  if (!document || typeof document !== 'object') {
-    throw new StackError(
-      'TRUST_POLICY_MISSING',
-      `${configFile} holds no trust policy under trusted-images.trustPolicy: put the trust policy the pack enforces there`,
-    );
+export function trustPolicyFromPackConfig(configFile: string, packDir: string): ResolvedTrustPolicy {
+  try {
+    return readPackTrustPolicy(configFile, packDir);
+  } catch (e) {
+    if (e instanceof PackConfigError && e.code === 'TRUST_POLICY_MISSING') {
+      throw new StackError('TRUST_POLICY_MISSING', e.message);
+    }
+    throw e;
   }
-  return parseTrustPolicy(document, {
-    baseDir: path.dirname(configFile),
-    source: `${configFile} (trusted-images.trustPolicy)`,
-  });
 }

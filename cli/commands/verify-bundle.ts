@@ -77,7 +77,7 @@ export function verifyBundleCommand(fileOrDigest: string, opts: VerifyBundleOpti
       allowedSigners: [SIGNER],
     });
     if (result.payloadType !== undefined)
-      assertStatementSubject(result.payloadType, result.payload, artifact.sha256);
+      assertStatementSubject(result.payloadType, result.payload, artifact);
     if (opts.json) {
       process.stdout.write(
         `${JSON.stringify({ verified: true, bundle: opts.bundle, identity: result.identity, evidence: result.evidence }, null, 2)}\n`,

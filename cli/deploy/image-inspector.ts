@@ -1,47 +1,35 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { createImageVerifier } from '../../policy-pack/image-verifier';
-import { parseTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 import type { ImageVerifier } from '../../policy-pack/supply-chain/types';
 import { scanWorkload } from '../../policy-pack/workloads';
 import type { SteppedResource } from './orchestrator';
+import { DeployError } from './errors';
+import { deployTrustPolicy } from './pack-config';
 import type { RecordedImage } from './record';
-
-/** The pack config keys the inspector reads (the `trusted-images` policy's config). */
-interface TrustedImagesConfig {
-  trustPolicy?: unknown;
-  registry?: { mirrors?: Record<string, string>; insecureRegistries?: string[] };
-  trustPolicyBaseDir?: string;
-}
 
 /**
  * For the deployment record: every image the stack's resources deploy (found the way the pack finds
- * them), with the verdict of the same trust policy and registry settings the pack was configured
- * with. Relative key paths resolve as the pack resolves them: against `trustPolicyBaseDir`, itself
- * relative to the pack folder (the pack's working directory), by default the pack folder.
- * Returns undefined when the config holds no trust policy (the record then lists no verdicts).
+ * them), with the verdict of the same trust policy and registry settings the pack was configured with,
+ * read by the pack's own reader (relative key paths resolve against `trustPolicyBaseDir`, relative to
+ * the pack folder, by default the pack folder). Returns undefined when the config holds no trust policy
+ * or cannot be read (the orchestrator refuses an unreadable config with its own coded error).
  */
 export function imageInspectorFromPackConfig(
   configFile: string,
   packDir: string,
 ): ((resources: SteppedResource[]) => Promise<RecordedImage[]>) | undefined {
-  let config: TrustedImagesConfig | undefined;
+  let read: ReturnType<typeof deployTrustPolicy>;
   try {
-    const parsed = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-    config = parsed['trusted-images'] as TrustedImagesConfig | undefined;
-  } catch {
-    return undefined; // the orchestrator refuses an unreadable config with its own coded error
+    read = deployTrustPolicy(configFile, packDir);
+  } catch (e) {
+    if (e instanceof DeployError) return undefined;
+    throw e;
   }
-  if (!config?.trustPolicy) return undefined;
-  const policy = parseTrustPolicy(config.trustPolicy as object, {
-    baseDir: path.resolve(packDir, config.trustPolicyBaseDir ?? '.'),
-    source: `${configFile} (trusted-images.trustPolicy)`,
-  });
+  if (read === undefined) return undefined;
   const verifier = createImageVerifier({
-    policy,
+    policy: read.policy,
     registry: {
-      mirrors: { ...config.registry?.mirrors },
-      insecureRegistries: [...(config.registry?.insecureRegistries ?? [])],
+      mirrors: { ...read.registry.mirrors },
+      insecureRegistries: [...(read.registry.insecureRegistries ?? [])],
     },
   });
   return (resources) => inspectImages(resources, verifier);

@@ -1,8 +1,46 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import {
+  PackConfigError,
+  readPackConfigFile,
+  readPackTrustPolicy,
+  trustedImagesEntry,
+} from '../../policy-pack/config';
 import { IMAGES_PINNED_BY_DIGEST } from '../../policy-pack/policies/images-pinned-by-digest';
 import { TRUSTED_IMAGES } from '../../policy-pack/policies/trusted-images';
+import type { ResolvedTrustPolicy } from '../../policy-pack/supply-chain/trust-policy';
 import { DeployError } from './errors';
+
+/**
+ * The pack config as `trustops deploy` reads it: with the pack's own reader (policy-pack/config.ts), so
+ * a relative `publicKeyFile` names the same file for the deployment record as for the pack the engine
+ * runs (`trustPolicyBaseDir`, relative to the pack folder). Undefined when the config holds no trust
+ * policy (the record then lists no verdicts); an unreadable file is DeployError PACK_CONFIG_REQUIRED.
+ */
+export function deployTrustPolicy(
+  configFile: string,
+  packDir: string,
+):
+  | {
+      policy: ResolvedTrustPolicy;
+      registry: { mirrors?: Record<string, string>; insecureRegistries?: string[] };
+    }
+  | undefined {
+  try {
+    const entry = trustedImagesEntry(readPackConfigFile(configFile));
+    if (!entry?.trustPolicy) return undefined;
+    const registry = (entry.registry ?? {}) as {
+      mirrors?: Record<string, string>;
+      insecureRegistries?: string[];
+    };
+    return { policy: readPackTrustPolicy(configFile, packDir), registry };
+  } catch (e) {
+    if (e instanceof PackConfigError) {
+      throw new DeployError('PACK_CONFIG_REQUIRED', e.message, { cause: e });
+    }
+    throw e;
+  }
+}
 
 /** The pack's policies that read registries (their config has `registry`). */
 const IMAGE_POLICIES = [TRUSTED_IMAGES, IMAGES_PINNED_BY_DIGEST];
@@ -21,13 +59,10 @@ export function packConfigWithRegistry(
     return configFile;
   let config: Record<string, unknown>;
   try {
-    config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    config = readPackConfigFile(configFile);
   } catch (e) {
-    throw new DeployError(
-      'PACK_CONFIG_REQUIRED',
-      `cannot use ${configFile} as the policy pack config: ${e instanceof Error ? e.message : String(e)}`,
-      { cause: e },
-    );
+    if (!(e instanceof PackConfigError)) throw e;
+    throw new DeployError('PACK_CONFIG_REQUIRED', e.message, { cause: e });
   }
   for (const policy of IMAGE_POLICIES) {
     const entry = config[policy];

@@ -309,6 +309,13 @@ const ENTRIES: Record<ExplainedCode, Omit<Explanation, 'code'>> = {
     fix: 'Correct the glob.',
     effect: 'configuration',
   },
+  POLICY_BAD_REPOSITORY: {
+    title: 'a rule names a repository for its signatures that is not a repository',
+    meaning:
+      "A rule's `repository` says where its signatures and attestations are stored (cosign's COSIGN_REPOSITORY, Kyverno's attestor repository): it must be a full repository name, registry host included, with no tag or digest.",
+    fix: 'Write the repository in full, e.g. `ghcr.io/kyverno/signatures` (a bare `kyverno/signatures` is Docker Hub).',
+    effect: 'configuration',
+  },
   POLICY_BAD_KEY: {
     title: 'a public key that is not a usable PEM key',
     meaning: 'Keys are PEM public keys: ECDSA P-256/P-384, Ed25519 or RSA.',

@@ -1,7 +1,12 @@
 import { kyvernoPattern } from './policy-pattern';
 import { normaliseRepositoryUri } from '../../policy-pack/supply-chain/provenance';
 import type { ImageRule, SbomFormat } from '../../policy-pack/supply-chain/types';
-import { PROVENANCE_PREDICATE_TYPES, REBUILD_PREDICATE_TYPE, SBOM_PREDICATE_TYPES } from './predicate-types';
+import {
+  SLSA_PROVENANCE_V01,
+  SLSA_PROVENANCE_V02,
+  SLSA_PROVENANCE_V1,
+} from '../../policy-pack/supply-chain/predicate-types';
+import { PROVENANCE_PREDICATE_TYPES, SBOM_PREDICATE_TYPES, VSA_PREDICATE_TYPES } from './predicate-types';
 
 /**
  * CEL, per image, for each requirement of a trust-policy rule, mirroring the pack's checks
@@ -44,11 +49,14 @@ export function sbomCheck(formats: readonly SbomFormat[], signers: string): stri
     .join(' || ');
 }
 
+const PROVENANCE_ATTESTATION_NAMES: Readonly<Record<string, string>> = {
+  [SLSA_PROVENANCE_V1]: 'provenance_slsa_v1',
+  [SLSA_PROVENANCE_V02]: 'provenance_slsa_v02',
+  [SLSA_PROVENANCE_V01]: 'provenance_slsa_v01',
+};
+
 export function provenanceAttestations(): DeclaredAttestation[] {
-  return PROVENANCE_PREDICATE_TYPES.map((type) => ({
-    name: type.endsWith('/v1') ? 'provenance_slsa_v1' : 'provenance_slsa_v02',
-    type,
-  }));
+  return PROVENANCE_PREDICATE_TYPES.map((type) => ({ name: PROVENANCE_ATTESTATION_NAMES[type]!, type }));
 }
 
 /**
@@ -68,20 +76,23 @@ function pinnedSource(entry: string, uriRegex: string): string {
   return `has(${entry}.uri) && has(${entry}.digest) && ${entry}.digest.exists(k, ${entry}.digest[k] != '') && ${entry}.uri.matches(${cel(uriRegex)})`;
 }
 
-/** Signed SLSA provenance (v1 or v0.2), well formed, meeting the rule's builder and source constraints. */
+/**
+ * Signed SLSA provenance (v1, v0.2 or v0.1), well formed as the pack reads it (provenance.ts: a non-empty
+ * builder id, the build type or recipe), meeting the rule's builder and source constraints.
+ */
 export function provenanceCheck(rule: ImageRule, signers: string): string {
   const prov = rule.provenance!;
   return provenanceAttestations()
     .map(({ name, type }) => {
       const p = `${payload(name)}.predicate`;
-      const v1 = type.endsWith('/v1');
-      const builder = v1 ? `${p}.runDetails.builder.id` : `${p}.builder.id`;
-      const parts = [
-        verified(name, signers),
-        v1
+      const builder = type === SLSA_PROVENANCE_V1 ? `${p}.runDetails.builder.id` : `${p}.builder.id`;
+      const shape =
+        type === SLSA_PROVENANCE_V1
           ? `has(${p}.buildDefinition.buildType) && has(${p}.buildDefinition.externalParameters) && ${builder} != ''`
-          : `has(${p}.buildType) && ${builder} != ''`,
-      ];
+          : type === SLSA_PROVENANCE_V02
+            ? `has(${p}.buildType) && ${builder} != ''`
+            : `has(${p}.recipe) && has(${p}.recipe.type) && ${p}.recipe.type != '' && ${builder} != ''`;
+      const parts = [verified(name, signers), shape];
       if (prov.builderId !== undefined) parts.push(`${builder} == ${cel(prov.builderId)}`);
       if (prov.builderIdRegExp !== undefined)
         parts.push(
@@ -89,10 +100,13 @@ export function provenanceCheck(rule: ImageRule, signers: string): string {
         );
       if (prov.sourceRepository !== undefined) {
         const re = sourceRepositoryRegex(prov.sourceRepository);
+        const materials = `(has(${p}.materials) && ${p}.materials.exists(m, ${pinnedSource('m', re)}))`;
         parts.push(
-          v1
+          type === SLSA_PROVENANCE_V1
             ? `has(${p}.buildDefinition.resolvedDependencies) && ${p}.buildDefinition.resolvedDependencies.exists(d, ${pinnedSource('d', re)})`
-            : `((has(${p}.invocation) && has(${p}.invocation.configSource) && ${pinnedSource(`${p}.invocation.configSource`, re)}) || (has(${p}.materials) && ${p}.materials.exists(m, ${pinnedSource('m', re)})))`,
+            : type === SLSA_PROVENANCE_V02
+              ? `((has(${p}.invocation) && has(${p}.invocation.configSource) && ${pinnedSource(`${p}.invocation.configSource`, re)}) || ${materials})`
+              : materials,
         );
       }
       return `(${parts.join(' && ')})`;
@@ -101,21 +115,32 @@ export function provenanceCheck(rule: ImageRule, signers: string): string {
 }
 
 /**
- * One attestation per rebuilder, all of the VSA type: `extractPayload` returns one payload per
+ * One attestation per rebuilder and VSA version (v1, v0.2): `extractPayload` returns one payload per
  * (image, attestation), so only a per-rebuilder attestation lets each rebuilder's own VSA be read.
  */
 export function rebuildAttestations(rebuilderIds: readonly string[]): DeclaredAttestation[] {
-  return rebuilderIds.map((id) => ({ name: `rebuild_vsa_${id}`, type: REBUILD_PREDICATE_TYPE }));
+  return rebuilderIds.flatMap((id) =>
+    VSA_PREDICATE_TYPES.map((type, v) => ({
+      name: v === 0 ? `rebuild_vsa_${id}` : `rebuild_vsa${v}_${id}`,
+      type,
+    })),
+  );
 }
 
 /**
- * At least `threshold` DISTINCT listed rebuilders each signed a verification summary that PASSED.
- * `rebuilderIds` are attestor names.
+ * At least `threshold` DISTINCT listed rebuilders each signed a verification summary (any accepted VSA
+ * version) that PASSED. `rebuilderIds` are attestor names.
  */
 export function rebuildCheck(rebuilderIds: readonly string[], threshold: number): string {
-  const perRebuilder = rebuildAttestations(rebuilderIds).map(
-    ({ name }, i) =>
-      `(${verified(name, `[attestors.${rebuilderIds[i]!}]`)} && ${payload(name)}.predicate.verificationResult == 'PASSED')`,
-  );
+  const attestations = rebuildAttestations(rebuilderIds);
+  const perRebuilder = rebuilderIds.map((id, i) => {
+    const mine = attestations.slice(i * VSA_PREDICATE_TYPES.length, (i + 1) * VSA_PREDICATE_TYPES.length);
+    return `(${mine
+      .map(
+        ({ name }) =>
+          `(${verified(name, `[attestors.${id}]`)} && ${payload(name)}.predicate.verificationResult == 'PASSED')`,
+      )
+      .join(' || ')})`;
+  });
   return `[${perRebuilder.join(', ')}].filter(ok, ok).size() >= ${threshold}`;
 }

@@ -1,6 +1,6 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { checkImageDigests, type ImageDigests } from '../platform-images';
+import { checkImageDigests, KYVERNO_RELEASE, withPublishedDigests } from '../platform-images';
 import { ArgsProblems, DNS1123_LABEL } from '../validation';
 import { KyvernoRenderError } from './errors';
 import {
@@ -11,13 +11,20 @@ import {
 } from './render-policies';
 import type { RenderableTrustPolicy } from './renderable-policy';
 
-/** The official chart, pinned. Kyverno v1.19.0. */
+/** The official chart, pinned. Kyverno v1.19.1. */
 export const KYVERNO_CHART = {
   repo: 'https://kyverno.github.io/kyverno/',
   chart: 'kyverno',
-  version: '3.9.0',
-  appVersion: 'v1.19.0',
+  version: '3.9.1',
+  appVersion: 'v1.19.1',
 } as const;
+
+/**
+ * The registry every Kyverno image is pulled from (the chart's `global.image.registry`): ghcr.io, where
+ * Kyverno publishes and signs them (reg.kyverno.io, the chart's default, mirrors it) and where the
+ * published digests were read (platform-images.ts).
+ */
+export const KYVERNO_REGISTRY = 'ghcr.io';
 
 /** Every image the chart runs; each needs a digest. */
 export const KYVERNO_IMAGES = [
@@ -32,26 +39,35 @@ export const KYVERNO_IMAGES = [
 export type KyvernoImage = (typeof KYVERNO_IMAGES)[number];
 
 /**
- * Where the chart pulls each image from (its default registries). A trust-policy rule for these
- * repositories, with Kyverno's release identity as signer, lets the pack verify the platform too.
+ * Where the chart pulls each image from (its repositories, on KYVERNO_REGISTRY). The example trust
+ * policy's Kyverno rule covers them and requires what Kyverno publishes: its release workflow's
+ * signature (in ghcr.io/kyverno/signatures) and SLSA provenance, so the pack verifies the platform too.
  */
 export const KYVERNO_IMAGE_REPOSITORIES: Readonly<Record<KyvernoImage, string>> = {
-  kyverno: 'reg.kyverno.io/kyverno/kyverno',
-  kyvernopre: 'reg.kyverno.io/kyverno/kyvernopre',
-  'background-controller': 'reg.kyverno.io/kyverno/background-controller',
-  'cleanup-controller': 'reg.kyverno.io/kyverno/cleanup-controller',
-  'reports-controller': 'reg.kyverno.io/kyverno/reports-controller',
-  'kyverno-cli': 'reg.kyverno.io/kyverno/kyverno-cli',
-  'readiness-checker': 'ghcr.io/kyverno/readiness-checker',
+  kyverno: `${KYVERNO_REGISTRY}/kyverno/kyverno`,
+  kyvernopre: `${KYVERNO_REGISTRY}/kyverno/kyvernopre`,
+  'background-controller': `${KYVERNO_REGISTRY}/kyverno/background-controller`,
+  'cleanup-controller': `${KYVERNO_REGISTRY}/kyverno/cleanup-controller`,
+  'reports-controller': `${KYVERNO_REGISTRY}/kyverno/reports-controller`,
+  'kyverno-cli': `${KYVERNO_REGISTRY}/kyverno/kyverno-cli`,
+  'readiness-checker': `${KYVERNO_REGISTRY}/kyverno/readiness-checker`,
 };
+
+/** The digest of every image: those given over the ones Kyverno published for this release. */
+export function kyvernoImageDigests(
+  given: KyvernoArgs['imageDigests'],
+): Partial<Record<KyvernoImage, string>> {
+  return withPublishedDigests(KYVERNO_RELEASE, given);
+}
 
 /** The digest-pinned references the chart deploys with these arguments. */
 export function kyvernoImageReferences(
   args: Pick<KyvernoArgs, 'imageDigests' | 'readinessCheckerTag'>,
 ): string[] {
+  const digests = kyvernoImageDigests(args.imageDigests);
   return KYVERNO_IMAGES.map((image) => {
     const tag = image === 'readiness-checker' ? args.readinessCheckerTag : KYVERNO_CHART.appVersion;
-    return `${KYVERNO_IMAGE_REPOSITORIES[image]}:${tag}@${args.imageDigests[image]}`;
+    return `${KYVERNO_IMAGE_REPOSITORIES[image]}:${tag}@${digests[image] ?? '<required>'}`;
   });
 }
 
@@ -84,8 +100,11 @@ export const KYVERNO_WEBHOOK_CONFIGURATIONS = {
 export interface KyvernoArgs {
   /** The trust policy the pack enforces (loaded with `loadTrustPolicyFile`); the admission policy is rendered from it. */
   trustPolicy: RenderableTrustPolicy;
-  /** sha256 digest of every Kyverno image (see platform-images.ts for why this is required). */
-  imageDigests: ImageDigests<KyvernoImage>;
+  /**
+   * sha256 digest of Kyverno images, over the digests Kyverno published for this release
+   * (platform-images.ts KYVERNO_RELEASE): `readiness-checker` has no public pin and must be given.
+   */
+  imageDigests?: Readonly<Partial<Record<KyvernoImage, string>>>;
   /** Tag shown next to the digest for the readiness-checker image (the chart has no default). Required. */
   readinessCheckerTag: string;
   /** Namespace for Kyverno. Default `kyverno`. */
@@ -100,6 +119,8 @@ export interface ValidatedKyverno {
   namespace: string;
   excludedNamespaces: string[];
   policies: KubernetesObject[];
+  /** Every image's digest (given over published). */
+  imageDigests: Record<KyvernoImage, string>;
 }
 
 const NEVER_EXCLUDED = ['default'];
@@ -126,7 +147,8 @@ export function validateKyvernoArgs(args: KyvernoArgs): ValidatedKyverno {
     ],
     'Kyverno (HA, failurePolicy Fail, Enforce)',
   );
-  checkImageDigests(problems, 'imageDigests', KYVERNO_IMAGES, args.imageDigests);
+  const imageDigests = kyvernoImageDigests(args.imageDigests);
+  checkImageDigests(problems, 'imageDigests', KYVERNO_IMAGES, imageDigests, KYVERNO_RELEASE);
   if (!/^[\w][\w.-]{0,127}$/.test(args.readinessCheckerTag ?? '')) {
     problems.add('readinessCheckerTag', `expected an image tag, found ${String(args.readinessCheckerTag)}`);
   }
@@ -150,7 +172,12 @@ export function validateKyvernoArgs(args: KyvernoArgs): ValidatedKyverno {
     problems.add('trustPolicy', `${e.code}: ${e.message}`);
   }
   problems.throwIfAny('Kyverno');
-  return { namespace, excludedNamespaces, policies };
+  return {
+    namespace,
+    excludedNamespaces,
+    policies,
+    imageDigests: imageDigests as Record<KyvernoImage, string>,
+  };
 }
 
 function imageTag(tag: string, digest: string): { tag: string } {
@@ -160,9 +187,10 @@ function imageTag(tag: string, digest: string): { tag: string } {
 
 /** Chart values: HA, fail closed, system namespaces excluded, every image pinned by digest. */
 export function kyvernoChartValues(args: KyvernoArgs, v: ValidatedKyverno): Record<string, unknown> {
-  const d = args.imageDigests;
+  const d = v.imageDigests;
   const app = KYVERNO_CHART.appVersion;
   return {
+    global: { image: { registry: KYVERNO_REGISTRY } },
     crds: { migration: { image: imageTag(app, d['kyverno-cli']) } },
     config: {
       webhooks: {

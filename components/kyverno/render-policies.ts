@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import type { Exemption, ImageRule, KeylessSigner, SbomFormat } from '../../policy-pack/supply-chain/types';
 import { exemptionExpiry } from '../../policy-pack/supply-chain/trust-policy';
+import { parseReference } from '../../policy-pack/registry/reference';
 import { celAdmissionGuards, clusterPolicyAdmissionGuards } from './admission-guards';
 import { KyvernoRenderError } from './errors';
 import {
@@ -135,6 +136,24 @@ export function signerNamesOf(rule: ImageRule): string[] {
 }
 
 /**
+ * `rule.repository` (where the rule's signatures and attestations are stored), normalised as the pack
+ * normalises it: Kyverno's attestor `repository` / ImageValidatingPolicy `source.repository`.
+ */
+function storageRepository(rule: ImageRule, where: string): string | undefined {
+  if (rule.repository === undefined) return undefined;
+  try {
+    const ref = parseReference(rule.repository);
+    if (ref.digest === undefined) return `${ref.registry}/${ref.repository}`;
+  } catch {
+    // refused below
+  }
+  throw new KyvernoRenderError(
+    'NOT_EXPRESSIBLE',
+    `${where}: repository "${rule.repository}" is not a registry/path to read signatures from`,
+  );
+}
+
+/**
  * Kyverno checks each rebuilder as its own attestor, so one key (or one keyless identity) listed under
  * two rebuilder names would count a single rebuild summary twice toward the threshold. The pack counts
  * such a signer once; Kyverno cannot, so rendering refuses rather than enforce a weaker quorum.
@@ -265,9 +284,14 @@ function ivpAttestor(
   id: string,
   signer: RenderableSigner,
   trust: CustomTrustMaterial | undefined,
+  repository: string | undefined,
 ): Record<string, unknown> {
   const rekorUrl = trust?.rekor.url ?? PUBLIC_REKOR;
-  const trustedRoot = trust ? { trustedRoot: { value: trust.trustedRootJson } } : {};
+  // The rule's `repository`: where cosign (COSIGN_REPOSITORY) put the signatures and attestations.
+  const material = {
+    ...(trust ? { trustedRoot: { value: trust.trustedRootJson } } : {}),
+    ...(repository !== undefined ? { source: { repository } } : {}),
+  };
   if (signer.key) {
     return {
       name: id,
@@ -278,7 +302,7 @@ function ivpAttestor(
         ctlog: signer.key.requireTransparencyLog
           ? { url: rekorUrl, insecureIgnoreSCT: true }
           : { insecureIgnoreTlog: true, insecureIgnoreSCT: true },
-        ...trustedRoot,
+        ...material,
       },
     };
   }
@@ -297,7 +321,7 @@ function ivpAttestor(
         ...(ext ? { additionalExtensions: ext } : {}),
       },
       ctlog: { url: rekorUrl },
-      ...trustedRoot,
+      ...material,
     },
   };
 }
@@ -315,10 +339,22 @@ interface Validation {
 
 function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
   const { policy, signers } = ctx;
-  const used = [...new Set(policy.images.flatMap(signerNamesOf))];
-  const ids = new Map(used.map((name, i) => [name, attestorId(i, name)]));
-  const attestorList = (names: readonly string[]): string =>
-    `[${names.map((n) => `attestors.${ids.get(n)!}`).join(', ')}]`;
+  // One attestor per signer and storage repository (a rule's `repository` moves where Kyverno looks).
+  const repositories = policy.images.map((r, i) => storageRepository(r, `images[${i}]`));
+  const keyOf = (name: string, repository: string | undefined): string => `${name}\u0000${repository ?? ''}`;
+  const used = [
+    ...new Map(
+      policy.images.flatMap((r, i) =>
+        signerNamesOf(r).map(
+          (name) => [keyOf(name, repositories[i]), { name, repository: repositories[i] }] as const,
+        ),
+      ),
+    ).values(),
+  ];
+  const ids = new Map(used.map((u, i) => [keyOf(u.name, u.repository), attestorId(i, u.name)]));
+  const idOf = (name: string, rule: number): string => ids.get(keyOf(name, repositories[rule]))!;
+  const attestorList = (names: readonly string[], rule: number): string =>
+    `[${names.map((n) => `attestors.${idOf(n, rule)}`).join(', ')}]`;
 
   const ruleRegex = policy.images.map((r) => imageRegexForGlobs(r.match));
   const matchesRule = (i: number): string => celWrittenImageMatches('image', ruleRegex[i]!);
@@ -379,7 +415,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     const applies = ruleImagesVariable(i);
     if (rule.signature) {
       add(
-        everyImageOf(applies, `verifyImageSignatures(image, ${attestorList(rule.signature.signers)}) > 0`),
+        everyImageOf(applies, `verifyImageSignatures(image, ${attestorList(rule.signature.signers, i)}) > 0`),
         `${where}: requirement "signature": expected a signature by one of [${rule.signature.signers.join(', ')}]`,
       );
     }
@@ -387,7 +423,7 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
       const formats = sbomFormats(rule);
       for (const att of sbomAttestations(formats)) addAttestation(att.name, att.type);
       add(
-        everyImageOf(applies, sbomCheck(formats, attestorList(rule.sbom.signers))),
+        everyImageOf(applies, sbomCheck(formats, attestorList(rule.sbom.signers, i))),
         `${where}: requirement "sbom": expected a ${formats.join(' or ')} SBOM attestation listing its components, signed by one of [${rule.sbom.signers.join(', ')}]`,
       );
     }
@@ -400,15 +436,15 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
         c.sourceRepository && `source ${c.sourceRepository}`,
       ].filter(Boolean);
       add(
-        everyImageOf(applies, provenanceCheck(rule, attestorList(c.signers))),
-        `${where}: requirement "provenance": expected SLSA provenance (v1 or v0.2) signed by one of [${c.signers.join(', ')}]${
+        everyImageOf(applies, provenanceCheck(rule, attestorList(c.signers, i))),
+        `${where}: requirement "provenance": expected SLSA provenance (v1, v0.2 or v0.1) signed by one of [${c.signers.join(', ')}]${
           constraintText.length ? ` with ${constraintText.join(', ')}` : ''
         }`,
       );
     }
     if (rule.reproducible) {
       const r = rule.reproducible;
-      const rebuilderIds = r.rebuilders.map((n) => ids.get(n)!);
+      const rebuilderIds = r.rebuilders.map((n) => idOf(n, i));
       for (const att of rebuildAttestations(rebuilderIds)) addAttestation(att.name, att.type);
       add(
         everyImageOf(applies, rebuildCheck(rebuilderIds, r.threshold)),
@@ -443,7 +479,9 @@ function renderImageValidatingPolicy(ctx: RenderContext): KubernetesObject {
     matchImageReferences: [{ glob: '*' }, { glob: '**' }],
     // Enforcement lives in the validations: `required` would also demand a verification of exempted images.
     validationConfigurations: { mutateDigest: false, verifyDigest: true, required: false },
-    attestors: used.map((name) => ivpAttestor(ids.get(name)!, signers.get(name)!, ctx.trust)),
+    attestors: used.map((u) =>
+      ivpAttestor(ids.get(keyOf(u.name, u.repository))!, signers.get(u.name)!, ctx.trust, u.repository),
+    ),
     variables,
     validations,
   };
@@ -582,6 +620,9 @@ function renderClusterPolicy(ctx: RenderContext): KubernetesObject {
     };
     const skip = [...exempt, ...earlier];
     if (skip.length > 0) verify.skipImageReferences = skip;
+    // Where cosign (COSIGN_REPOSITORY) put this rule's signatures and attestations.
+    const repository = storageRepository(rule, `images[${i}]`);
+    if (repository !== undefined) verify.repository = repository;
     if (rule.signature) verify.attestors = [attestorSet(ctx, rule.signature.signers, 1)];
     if (attestations.length > 0) verify.attestations = attestations;
     return {

@@ -1,14 +1,17 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { CONFIDENTIAL_NODE_LABEL, CONFIDENTIAL_TAINT_KEY } from '../gke/confidential-technology';
-import { checkImageDigests, type ImageDigests } from '../platform-images';
+import { checkImageDigests, SPIRE_RELEASE, withPublishedDigests } from '../platform-images';
 import { ArgsProblems, DNS1123_LABEL } from '../validation';
 
-/** spiffe's hardened charts, pinned: spire-crds 0.6.0 and spire 0.30.0 (SPIRE 1.14.5). */
+/**
+ * spiffe's hardened charts, pinned: spire-crds 0.6.0 and spire 0.30.0. Their subcharts deploy SPIRE
+ * 1.15.2 (the umbrella chart's appVersion still says 1.14.5; the subcharts' image tags win).
+ */
 export const SPIRE_CHARTS = {
   repo: 'https://spiffe.github.io/helm-charts-hardened/',
   crds: { chart: 'spire-crds', version: '0.6.0' },
-  spire: { chart: 'spire', version: '0.30.0', appVersion: '1.14.5' },
+  spire: { chart: 'spire', version: '0.30.0', appVersion: '1.14.5', spireVersion: '1.15.2' },
 } as const;
 
 export const SPIRE_IMAGES = [
@@ -29,19 +32,26 @@ export const SPIRE_IMAGE_REPOSITORIES: Readonly<Record<SpireImage, string>> = {
   'csi-node-driver-registrar': 'registry.k8s.io/sig-storage/csi-node-driver-registrar',
 };
 
+/** The digest of every image: those given over the ones SPIRE published for this release. */
+export function spireImageDigests(given: SpireArgs['imageDigests']): Partial<Record<SpireImage, string>> {
+  return withPublishedDigests(SPIRE_RELEASE, given);
+}
+
 /** The digest-pinned references the charts deploy with these arguments. */
 export function spireImageReferences(args: Pick<SpireArgs, 'imageDigests'>): string[] {
+  const digests = spireImageDigests(args.imageDigests);
   return SPIRE_IMAGES.map((image) => {
     const tag = DEFAULT_TAGS[image];
     const repo = SPIRE_IMAGE_REPOSITORIES[image];
-    return tag ? `${repo}:${tag}@${args.imageDigests[image]}` : `${repo}@${args.imageDigests[image]}`;
+    const digest = digests[image] ?? '<required>';
+    return tag ? `${repo}:${tag}@${digest}` : `${repo}@${digest}`;
   });
 }
 
 /** Tags the chart pins by default; the digest is appended so the reference stays readable and immutable. */
 const DEFAULT_TAGS: Readonly<Partial<Record<SpireImage, string>>> = {
-  'spire-server': SPIRE_CHARTS.spire.appVersion,
-  'spire-agent': SPIRE_CHARTS.spire.appVersion,
+  'spire-server': SPIRE_CHARTS.spire.spireVersion,
+  'spire-agent': SPIRE_CHARTS.spire.spireVersion,
   'spire-controller-manager': '0.7.0',
   'csi-node-driver-registrar': 'v2.15.0',
 };
@@ -67,8 +77,11 @@ export interface SpireArgs {
   trustDomain: string;
   /** Name of this cluster inside the trust domain. Required. */
   clusterName: string;
-  /** sha256 digest of every SPIRE image (see platform-images.ts for why this is required). */
-  imageDigests: ImageDigests<SpireImage>;
+  /**
+   * sha256 digest of SPIRE images, over the digests published for this release (platform-images.ts
+   * SPIRE_RELEASE): `spiffe-csi-driver` has no public pin and must be given.
+   */
+  imageDigests?: Readonly<Partial<Record<SpireImage, string>>>;
   /** Namespaces for the agent/CSI driver and for the server. Defaults `spire-system`, `spire-server`. */
   systemNamespace?: string;
   serverNamespace?: string;
@@ -86,6 +99,8 @@ export interface ValidatedSpire {
   systemNamespace: string;
   serverNamespace: string;
   serverReplicas: number;
+  /** Every image's digest (given over published). */
+  imageDigests: Record<SpireImage, string>;
 }
 
 const TRUST_DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/;
@@ -107,7 +122,8 @@ export function validateSpireArgs(args: SpireArgs): ValidatedSpire {
   }
   if (!DNS1123_LABEL.test(args.clusterName ?? ''))
     problems.add('clusterName', `expected a DNS-1123 label, found ${String(args.clusterName)}`);
-  checkImageDigests(problems, 'imageDigests', SPIRE_IMAGES, args.imageDigests);
+  const imageDigests = spireImageDigests(args.imageDigests);
+  checkImageDigests(problems, 'imageDigests', SPIRE_IMAGES, imageDigests, SPIRE_RELEASE);
   const systemNamespace = args.systemNamespace ?? 'spire-system';
   const serverNamespace = args.serverNamespace ?? 'spire-server';
   for (const [k, ns] of [
@@ -154,11 +170,16 @@ export function validateSpireArgs(args: SpireArgs): ValidatedSpire {
     }
   }
   problems.throwIfAny('Spire');
-  return { systemNamespace, serverNamespace, serverReplicas };
+  return {
+    systemNamespace,
+    serverNamespace,
+    serverReplicas,
+    imageDigests: imageDigests as Record<SpireImage, string>,
+  };
 }
 
-function pinned(args: SpireArgs, image: SpireImage): { tag: string } {
-  const digest = args.imageDigests[image];
+function pinned(v: ValidatedSpire, image: SpireImage): { tag: string } {
+  const digest = v.imageDigests[image];
   const tag = DEFAULT_TAGS[image];
   // spire-lib prints `registry/repo:tag`, or `registry/repo@<tag>` when the tag itself is a digest.
   return { tag: tag ? `${tag}@${digest}` : digest };
@@ -199,7 +220,7 @@ export function spireChartValues(args: SpireArgs, v: ValidatedSpire): Record<str
     },
     'spire-server': {
       replicaCount: v.serverReplicas,
-      image: pinned(args, 'spire-server'),
+      image: pinned(v, 'spire-server'),
       ...(sql
         ? {
             dataStore: {
@@ -217,7 +238,7 @@ export function spireChartValues(args: SpireArgs, v: ValidatedSpire): Record<str
       nodeAttestor: { k8sPSAT: { enabled: true, allowedNodeLabelKeys: [CONFIDENTIAL_NODE_LABEL] } },
       controllerManager: {
         enabled: true,
-        image: pinned(args, 'spire-controller-manager'),
+        image: pinned(v, 'spire-controller-manager'),
         className: SPIRE_CONTROLLER_CLASS,
         // The default identity is rendered by this component (renderDefaultClusterSpiffeId) so that it is
         // checked against the CRD schema and excludes system namespaces.
@@ -225,13 +246,13 @@ export function spireChartValues(args: SpireArgs, v: ValidatedSpire): Record<str
       },
     },
     'spire-agent': {
-      image: pinned(args, 'spire-agent'),
+      image: pinned(v, 'spire-agent'),
       tolerations: [CONFIDENTIAL_TOLERATION],
       nodeAttestor: { k8sPSAT: { enabled: true } },
     },
     'spiffe-csi-driver': {
-      image: pinned(args, 'spiffe-csi-driver'),
-      nodeDriverRegistrar: { image: pinned(args, 'csi-node-driver-registrar') },
+      image: pinned(v, 'spiffe-csi-driver'),
+      nodeDriverRegistrar: { image: pinned(v, 'csi-node-driver-registrar') },
       tolerations: [CONFIDENTIAL_TOLERATION],
     },
     // Not needed for in-cluster workload identity; fewer images to verify.

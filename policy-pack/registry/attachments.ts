@@ -9,6 +9,7 @@ import {
   isIndexType,
   isSigstoreBundleType,
   MANIFEST_TYPES,
+  sbomFormatOfType,
 } from './media-types';
 import type {
   AttachmentDiscovery,
@@ -36,11 +37,14 @@ import type {
  */
 
 export interface DiscoveryContext {
+  /** The store of the registry signatures and attestations are read from (the image's, or `storedIn`'s). */
   store: ImageStore;
   limits: RegistryLimits;
   discovery: AttachmentDiscovery;
-  /** Cached, verified manifest reads (shared with resolve()). */
+  /** Cached, verified manifest reads in that registry (shared with resolve()). */
   manifest(repository: string, digest: string, expected?: Partial<Descriptor>): Promise<FetchedManifest>;
+  /** A manifest of the image's own repository (BuildKit attestation manifests live in the image index). */
+  imageManifest(digest: string, expected?: Partial<Descriptor>): Promise<FetchedManifest>;
   /** The subject's own manifest, cached by resolve(); used for BuildKit attestations in an index. */
   subject(): Promise<FetchedManifest>;
   /**
@@ -56,11 +60,20 @@ const PREDICATE_TYPE_ANNOTATIONS = [
   'predicateType',
 ];
 
+/**
+ * `storedIn`: the repository the image's signatures and attestations are stored in when not beside it
+ * (cosign's COSIGN_REPOSITORY); cosign tags and referrers are then read there, and only there, while
+ * BuildKit attestations are still read from the image's own index.
+ */
 export async function discoverAttachments(
   ctx: DiscoveryContext,
-  reference: ImageReference,
+  image: ImageReference,
   digest: string,
+  storedIn?: Pick<ImageReference, 'registry' | 'repository'>,
 ): Promise<Attachments> {
+  const reference: ImageReference = storedIn
+    ? { registry: storedIn.registry, repository: storedIn.repository }
+    : image;
   const details: RegistryErrorDetails = {
     registry: reference.registry,
     repository: reference.repository,
@@ -80,15 +93,19 @@ export async function discoverAttachments(
     ctx.discovery.referrers
       ? referrerAttachments(ctx, reference, digest, budget, skips)
       : { bundles: [], unsigned: [] },
-    buildkitAttestations(ctx, reference, digest, budget),
+    buildkitAttestations(ctx, image, digest, budget),
   ]);
+  const sbomTag = `${reference.registry}/${reference.repository}:${digestToTag(digest)}.sbom`;
   const unsigned: UnsignedEvidence[] = [
-    ...sboms.map((l): UnsignedEvidence => ({ source: 'cosign-sbom', descriptor: l.descriptor })),
-    ...referrers.unsigned,
-    ...buildkit,
+    ...sboms.map((l): UnsignedEvidence =>
+      withSbomFormat({ source: 'cosign-sbom', descriptor: l.descriptor, location: sbomTag }),
+    ),
+    ...referrers.unsigned.map(withSbomFormat),
+    ...buildkit.map(withSbomFormat),
   ];
   return {
-    reference: { ...reference, digest },
+    reference: { ...image, digest },
+    ...(storedIn ? { storedIn: `${storedIn.registry}/${storedIn.repository}` } : {}),
     digest,
     signatures,
     attestations,
@@ -98,6 +115,15 @@ export async function discoverAttachments(
       (a, b) => a.attachment.localeCompare(b.attachment) || a.reason.localeCompare(b.reason),
     ),
   };
+}
+
+/** Names the SBOM format an unsigned item announces (media type, artifact type or predicate type). */
+function withSbomFormat(u: UnsignedEvidence): UnsignedEvidence {
+  const format =
+    sbomFormatOfType(u.predicateType) ??
+    sbomFormatOfType(u.descriptor.artifactType) ??
+    (u.source === 'cosign-sbom' ? sbomFormatOfType(u.descriptor.mediaType) : undefined);
+  return format === undefined ? u : { ...u, sbomFormat: format };
 }
 
 /** Caps how many attached items one image may make us read, so a hostile registry cannot make us read forever. */
@@ -326,7 +352,7 @@ async function buildkitAttestations(
   budget.take(entries.length);
   const found = await Promise.all(
     entries.map(async (entry): Promise<UnsignedEvidence[]> => {
-      const manifest = await ctx.manifest(reference.repository, entry.digest, entry);
+      const manifest = await ctx.imageManifest(entry.digest, entry);
       const layers = descriptorsOf(manifest.json, 'layers', details);
       const types = layers
         .map((l) => predicateTypeOf(l.annotations))

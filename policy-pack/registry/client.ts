@@ -303,7 +303,11 @@ class CachingRegistryClient implements RegistryClient {
     };
   }
 
-  attachments(reference: ImageReference, digest: string): Promise<Attachments> {
+  attachments(
+    reference: ImageReference,
+    digest: string,
+    storedIn?: Pick<ImageReference, 'registry' | 'repository'>,
+  ): Promise<Attachments> {
     if (!isSha256Digest(digest)) {
       return Promise.reject(
         new RegistryError('INVALID_REFERENCE', `${digest.slice(0, 80)} is not a sha256 digest.`, {
@@ -311,13 +315,18 @@ class CachingRegistryClient implements RegistryClient {
         }),
       );
     }
-    return this.attachmentCache.get(`${repositoryName(reference)}@${digest}`, () =>
+    const storage: ImageReference = storedIn
+      ? { registry: storedIn.registry, repository: storedIn.repository }
+      : reference;
+    const key = `${repositoryName(reference)}@${digest}${storedIn ? ` in ${repositoryName(storage)}` : ''}`;
+    return this.attachmentCache.get(key, () =>
       discoverAttachments(
         {
-          store: this.storeFor(reference.registry),
+          store: this.storeFor(storage.registry),
           limits: this.limits,
           discovery: this.discovery,
-          manifest: (repository, d, expected) => this.manifest({ ...reference, repository }, d, expected),
+          manifest: (repository, d, expected) => this.manifest({ ...storage, repository }, d, expected),
+          imageManifest: (d, expected) => this.manifest(reference, d, expected),
           subject: () => this.manifest(reference, digest),
           parentIndex: async () => {
             const parent = this.parents.get(`${repositoryName(reference)}@${digest}`);
@@ -326,6 +335,7 @@ class CachingRegistryClient implements RegistryClient {
         },
         reference,
         digest,
+        storedIn,
       ),
     );
   }

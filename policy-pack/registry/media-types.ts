@@ -26,3 +26,16 @@ export function isIndexType(mediaType: string | undefined): boolean {
 export function isSigstoreBundleType(mediaType: string | undefined): boolean {
   return mediaType !== undefined && mediaType.startsWith(SIGSTORE_BUNDLE_PREFIX);
 }
+
+/**
+ * The SBOM format a media type, artifact type or predicate type names, if any: `cosign attach sbom`
+ * layers (`spdx+json`, `text/spdx`, `application/vnd.cyclonedx+json`), OCI artifact types
+ * (`application/spdx+json`), in-toto predicate types (`https://spdx.dev/Document`). Unsigned items only:
+ * it decides what a finding calls them, never whether they count (they never do).
+ */
+export function sbomFormatOfType(type: string | undefined): 'spdx' | 'cyclonedx' | undefined {
+  if (type === undefined) return undefined;
+  if (/spdx/i.test(type)) return 'spdx';
+  if (/cyclonedx/i.test(type)) return 'cyclonedx';
+  return undefined;
+}

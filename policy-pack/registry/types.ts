@@ -62,6 +62,13 @@ export interface UnsignedEvidence {
   source: 'buildkit' | 'referrer' | 'cosign-sbom';
   descriptor: Descriptor;
   predicateType?: string;
+  /**
+   * The SBOM format its media type, artifact type or predicate type announces, when it is an SBOM: so a
+   * finding can say an unsigned SBOM was found (and how to sign it) instead of "no SBOM".
+   */
+  sbomFormat?: 'spdx' | 'cyclonedx';
+  /** Where it was found, for people: `<registry>/<repository>:sha256-<hex>.sbom` for a cosign tag. */
+  location?: string;
 }
 
 /**
@@ -90,6 +97,8 @@ export interface IgnoredAttachment {
 /** Everything attached to one image manifest digest. */
 export interface Attachments {
   reference: ImageReference;
+  /** `registry/repository` the signatures and attestations were read from, when not the image's own. */
+  storedIn?: string;
   /** The digest the attachments were looked up for. */
   digest: string;
   signatures: CosignLayer[];
@@ -234,8 +243,15 @@ export interface RegistryClient {
   platformManifests(ref: string | ImageReference, digest: string): Promise<PlatformManifest[]>;
   /** The manifest for `platform` from an index at `digest`, or the digest itself for a single image. */
   selectPlatform(ref: string | ImageReference, digest: string, platform: Platform): Promise<ResolvedImage>;
-  /** Signatures, attestations, bundles and unsigned evidence attached to `digest`. */
-  attachments(reference: ImageReference, digest: string): Promise<Attachments>;
+  /**
+   * Signatures, attestations, bundles and unsigned evidence attached to `digest`. `storedIn`: the
+   * repository they are stored in when not beside the image (cosign's COSIGN_REPOSITORY); only it is read.
+   */
+  attachments(
+    reference: ImageReference,
+    digest: string,
+    storedIn?: Pick<ImageReference, 'registry' | 'repository'>,
+  ): Promise<Attachments>;
   /** The store serving a registry host (mirror mapping applied). */
   storeFor(registry: string): ImageStore;
   stats(): RegistryStats;

@@ -73,6 +73,8 @@ export interface CollectedEvidence {
   unsigned: UnsignedEvidence[];
   /** Attached items the registry layer skipped as malformed: never evidence, reported as notes. */
   ignored?: IgnoredAttachment[];
+  /** `registry/repository` the evidence was read from when the rule stores it elsewhere (`repository`). */
+  storedIn?: string;
 }
 
 /** What the verifier needs about the manifest being verified. */
@@ -155,6 +157,7 @@ export class EvidenceCollector {
       rejected: [],
       unsigned: [...subject.attachments.unsigned],
       ignored: [...(subject.attachments.ignored ?? [])],
+      ...(subject.attachments.storedIn ? { storedIn: subject.attachments.storedIn } : {}),
     };
     for (const layer of subject.attachments.signatures) this.cosignSignature(subject, layer, out);
     for (const layer of subject.attachments.attestations) this.cosignAttestation(subject, layer, out);

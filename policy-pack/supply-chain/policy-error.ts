@@ -14,6 +14,7 @@ export type PolicyErrorCode =
   | 'POLICY_KEY_FILE_UNREADABLE'
   | 'POLICY_BAD_THRESHOLD'
   | 'POLICY_BAD_EXEMPTION'
+  | 'POLICY_BAD_REPOSITORY'
   | 'POLICY_TRUSTED_ROOT_UNREADABLE';
 
 export interface PolicyProblem {

@@ -1,18 +1,22 @@
 import { anchoredSource, matchesAnchored } from './anchored-regexp';
+import { isProvenancePredicate, SLSA_PROVENANCE_V01, SLSA_PROVENANCE_V02 } from './predicate-types';
 import type { ImageRule } from './types';
 
 /**
- * SLSA provenance (v0.2 and v1) and SLSA verification summaries (VSA v1), reduced to what the policy
- * checks: who built it, from which source (repository + commit), and, for a VSA, whether it PASSED.
+ * SLSA provenance (v0.1, v0.2 and v1) and SLSA verification summaries (VSA v0.2 and v1), reduced to what
+ * the policy checks: who built it, from which source (repository + commit), and, for a VSA, whether it
+ * PASSED. The accepted predicate types are listed in predicate-types.ts.
  */
 
-export const SLSA_PROVENANCE_V02 = 'https://slsa.dev/provenance/v0.2';
-export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
-export const SLSA_VSA_V1 = 'https://slsa.dev/verification_summary/v1';
-
-export function isProvenancePredicate(predicateType: string): boolean {
-  return predicateType === SLSA_PROVENANCE_V02 || predicateType === SLSA_PROVENANCE_V1;
-}
+export {
+  isProvenancePredicate,
+  isVsaPredicate,
+  SLSA_PROVENANCE_V01,
+  SLSA_PROVENANCE_V02,
+  SLSA_PROVENANCE_V1,
+  SLSA_VSA_V02,
+  SLSA_VSA_V1,
+} from './predicate-types';
 
 /** A source the build read: a repository and the commit (or other digest) it was at. */
 export interface BuildSource {
@@ -25,7 +29,7 @@ export interface BuildSource {
 }
 
 export interface Provenance {
-  version: 'v0.2' | 'v1';
+  version: 'v0.1' | 'v0.2' | 'v1';
   builderId: string;
   /** The sources that carry a digest (only they pin what was built). */
   sources: BuildSource[];
@@ -67,41 +71,65 @@ function sourceOf(entry: unknown): BuildSource | undefined {
   return { repository: normaliseRepositoryUri(entry.uri), digests, git };
 }
 
+/**
+ * `builder.id` says who built the image, which a rule's builder constraint and the report rely on: a
+ * missing one and an empty one (BuildKit writes `""` unless given `builder-id`) are both refused, each
+ * with its own message.
+ */
+function builderIdProblem(where: string, builder: unknown): string | undefined {
+  if (!isRecord(builder) || !('id' in builder)) return `${where} has no builder.id`;
+  if (typeof builder.id !== 'string') return `${where} has a builder.id that is not a string`;
+  if (builder.id.trim() === '') {
+    return `${where} has an empty builder.id, so it does not say who built the image (BuildKit writes one unless given builder-id=<URI>)`;
+  }
+  return undefined;
+}
+
 /** Parses a provenance predicate; returns a problem instead of throwing. */
 export function parseProvenance(
   predicateType: string,
   predicate: Record<string, unknown>,
 ): { provenance: Provenance } | { problem: string } {
-  if (predicateType === SLSA_PROVENANCE_V02) {
-    const builder = predicate.builder;
-    if (!isRecord(builder) || typeof builder.id !== 'string' || builder.id === '') {
-      return { problem: 'SLSA v0.2 provenance has no builder.id' };
+  if (!isProvenancePredicate(predicateType)) {
+    return { problem: `predicate type ${predicateType} is not SLSA provenance v1, v0.2 or v0.1` };
+  }
+  if (predicateType === SLSA_PROVENANCE_V01) {
+    // v0.1 (Google Cloud Build, older builders): builder, recipe, materials.
+    const bad = builderIdProblem('SLSA v0.1 provenance', predicate.builder);
+    if (bad !== undefined) return { problem: bad };
+    const recipe = predicate.recipe;
+    if (!isRecord(recipe) || typeof recipe.type !== 'string' || recipe.type === '') {
+      return { problem: 'SLSA v0.1 provenance has no recipe.type' };
     }
+    const materials = Array.isArray(predicate.materials) ? predicate.materials : [];
+    const sources = materials.map(sourceOf).filter((s) => s !== undefined);
+    return { provenance: { version: 'v0.1', builderId: builderIdOf(predicate.builder), sources } };
+  }
+  if (predicateType === SLSA_PROVENANCE_V02) {
+    const bad = builderIdProblem('SLSA v0.2 provenance', predicate.builder);
+    if (bad !== undefined) return { problem: bad };
     if (typeof predicate.buildType !== 'string') return { problem: 'SLSA v0.2 provenance has no buildType' };
     const invocation = isRecord(predicate.invocation) ? predicate.invocation : {};
     const materials = Array.isArray(predicate.materials) ? predicate.materials : [];
     const sources = [invocation.configSource, ...materials].map(sourceOf).filter((s) => s !== undefined);
-    return { provenance: { version: 'v0.2', builderId: builder.id, sources } };
+    return { provenance: { version: 'v0.2', builderId: builderIdOf(predicate.builder), sources } };
   }
-  if (predicateType === SLSA_PROVENANCE_V1) {
-    const def = predicate.buildDefinition;
-    const run = predicate.runDetails;
-    if (!isRecord(def) || typeof def.buildType !== 'string' || !isRecord(def.externalParameters)) {
-      return { problem: 'SLSA v1 provenance has no buildDefinition with buildType and externalParameters' };
-    }
-    if (
-      !isRecord(run) ||
-      !isRecord(run.builder) ||
-      typeof run.builder.id !== 'string' ||
-      run.builder.id === ''
-    ) {
-      return { problem: 'SLSA v1 provenance has no runDetails.builder.id' };
-    }
-    const deps = Array.isArray(def.resolvedDependencies) ? def.resolvedDependencies : [];
-    const sources = deps.map(sourceOf).filter((s) => s !== undefined);
-    return { provenance: { version: 'v1', builderId: run.builder.id, sources } };
+  const def = predicate.buildDefinition;
+  const run = predicate.runDetails;
+  if (!isRecord(def) || typeof def.buildType !== 'string' || !isRecord(def.externalParameters)) {
+    return { problem: 'SLSA v1 provenance has no buildDefinition with buildType and externalParameters' };
   }
-  return { problem: `predicate type ${predicateType} is not SLSA provenance v0.2 or v1` };
+  const bad = builderIdProblem('SLSA v1 provenance', isRecord(run) ? run.builder : undefined);
+  if (bad !== undefined) return { problem: bad.replace('builder.id', 'runDetails.builder.id') };
+  const deps = Array.isArray(def.resolvedDependencies) ? def.resolvedDependencies : [];
+  const sources = deps.map(sourceOf).filter((s) => s !== undefined);
+  return {
+    provenance: { version: 'v1', builderId: builderIdOf((run as Record<string, unknown>).builder), sources },
+  };
+}
+
+function builderIdOf(builder: unknown): string {
+  return (builder as { id: string }).id;
 }
 
 /** Checks the rule's optional builder and source constraints; returns what failed, or undefined. */
@@ -146,9 +174,16 @@ export function sameSource(original: Provenance, rebuild: Provenance): boolean {
   );
 }
 
-/** A verification summary that says the image PASSED (SLSA VSA v1). */
+/**
+ * A verification summary that says the image PASSED (SLSA VSA v1 or v0.2: both name the verifier and the
+ * result the same way).
+ */
 export function vsaProblem(predicate: Record<string, unknown>): string | undefined {
-  if (!isRecord(predicate.verifier) || typeof predicate.verifier.id !== 'string') {
+  if (
+    !isRecord(predicate.verifier) ||
+    typeof predicate.verifier.id !== 'string' ||
+    predicate.verifier.id === ''
+  ) {
     return 'the VSA has no verifier.id';
   }
   if (predicate.verificationResult !== 'PASSED') {

@@ -1,14 +1,23 @@
+import type { UnsignedEvidence } from '../registry/types';
 import type { CollectedEvidence, RejectedEvidence, VerifiedStatement } from './evidence';
 import {
+  acceptedDescription,
+  describePredicateType,
   isProvenancePredicate,
+  isVsaPredicate,
+  predicateFamilyOf,
+  sbomFormatName,
+  sbomFormatOf,
+  type PredicateFamily,
+} from './predicate-types';
+import {
   parseProvenance,
   provenanceConstraintProblem,
   sameSource,
-  SLSA_VSA_V1,
   vsaProblem,
   type Provenance,
 } from './provenance';
-import { checkSbom, sbomFormatOf } from './sbom';
+import { checkSbom } from './sbom';
 import type { MatchedRule } from './trust-policy';
 import type { Finding, ImageVerdict, Requirement, SbomFormat, VerificationCode } from './types';
 
@@ -65,13 +74,13 @@ export function hintFor(code: VerificationCode, requirement: Requirement): strin
     case 'SBOM_MISSING':
       return 'Attach a signed SBOM attestation (SPDX or CycloneDX JSON) for this digest, e.g. `cosign attest --type spdxjson`.';
     case 'SBOM_INVALID':
-      return 'Regenerate the SBOM: it must validate against its SPDX 2.2/2.3 or CycloneDX 1.4-1.6 schema and list the packages in the image.';
+      return 'Regenerate the SBOM: it must validate against its SPDX 2.2/2.3 or CycloneDX 1.2-1.7 JSON schema and list the packages in the image.';
     case 'SBOM_FORMAT_NOT_ALLOWED':
-      return 'Attest the SBOM in a format the rule allows, or allow that format in the rule.';
+      return 'Attest the SBOM in a format and version the rule accepts (see expected), or allow that format in the rule.';
     case 'PROVENANCE_MISSING':
-      return 'Attach signed SLSA provenance (v0.2 or v1) for this digest from the build that produced it.';
+      return 'Attach signed SLSA provenance (v1, v0.2 or v0.1) for this digest from the build that produced it.';
     case 'PROVENANCE_INVALID':
-      return 'The provenance must be an in-toto statement with a SLSA v0.2 or v1 predicate naming its builder.';
+      return 'The provenance must be an in-toto statement with a SLSA v1, v0.2 or v0.1 predicate that names its builder (a non-empty builder.id).';
     case 'PROVENANCE_CONSTRAINT':
       return "Build the image with the builder and from the source repository the rule names, or correct the rule's constraints.";
     case 'REBUILD_QUORUM_NOT_MET':
@@ -124,9 +133,50 @@ function unroutedRejections(ev: CollectedEvidence): string[] {
     .map((r) => `unidentified attestation ${describeRejection(r)}`);
 }
 
+const FORMAT_NAME: Record<SbomFormat, string> = { spdx: 'SPDX', cyclonedx: 'CycloneDX' };
+
+/** Where an unsigned item was found, for people. */
+function unsignedWhere(u: UnsignedEvidence): string {
+  switch (u.source) {
+    case 'cosign-sbom':
+      return `attached with cosign attach sbom (${u.location ?? `layer ${short(u.descriptor.digest)}`})`;
+    case 'referrer':
+      return `as an unsigned referrer ${short(u.descriptor.digest)}${u.descriptor.artifactType ? ` (${u.descriptor.artifactType})` : ''}`;
+    case 'buildkit':
+      return `in a BuildKit attestation manifest ${short(u.descriptor.digest)}`;
+  }
+}
+
 function unsignedNote(ev: CollectedEvidence, test: (predicateType: string | undefined) => boolean): string[] {
-  const n = ev.unsigned.filter((u) => test(u.predicateType)).length;
-  return n === 0 ? [] : [`${n} unsigned ${n === 1 ? 'attestation' : 'attestations'} (never counted)`];
+  const found = ev.unsigned.filter((u) => test(u.predicateType));
+  if (found.length === 0) return [];
+  const what = found.map(
+    (u) =>
+      `${u.predicateType ? describePredicateType(u.predicateType) : 'an attestation'} ${unsignedWhere(u)}`,
+  );
+  return [
+    `${found.length} unsigned ${found.length === 1 ? 'attestation' : 'attestations'} (never counted): ${list(what)}`,
+  ];
+}
+
+/** Unsigned SBOMs (`cosign attach sbom`, unsigned referrers, BuildKit SBOM attestations). */
+function unsignedSboms(ev: CollectedEvidence): UnsignedEvidence[] {
+  return ev.unsigned.filter((u) => u.sbomFormat !== undefined);
+}
+
+/** The families of predicate types a requirement reads. */
+const SBOM_FAMILIES: readonly PredicateFamily[] = ['spdx', 'cyclonedx'];
+
+function inFamilies(families: readonly PredicateFamily[]): (pt: string | undefined) => boolean {
+  return (pt) => {
+    const f = predicateFamilyOf(pt);
+    return f !== undefined && families.includes(f);
+  };
+}
+
+/** `found <type>; this rule accepts <...>` for an attestation of a known family but an unaccepted type. */
+function notAccepted(where: string, predicateType: string, accepted: string): string {
+  return `${where}: found ${describePredicateType(predicateType)}; this rule accepts ${accepted}`;
 }
 
 export class RuleEvaluator {
@@ -149,14 +199,28 @@ export class RuleEvaluator {
     return { findings: this.findings, satisfied: this.satisfied };
   }
 
+  /** `no <what> attached`, saying where it was looked for when the rule stores evidence elsewhere. */
+  private nothing(what: string): string {
+    const where = this.ev.storedIn;
+    return `no ${what} attached${where ? ` in ${where} (the rule's repository, where its signatures and attestations are stored)` : ''}`;
+  }
+
   private meet(requirement: Requirement, by: string[]): void {
     const s: ImageVerdict['satisfied'][number] = { requirement, by: unique(by) };
     if (this.subject !== undefined) s.subject = this.subject;
     this.satisfied.push(s);
   }
 
-  private fail(requirement: Requirement, code: VerificationCode, expected: string, found: string): void {
-    this.findings.push(finding(requirement, code, expected, found, this.rule, this.subject));
+  private fail(
+    requirement: Requirement,
+    code: VerificationCode,
+    expected: string,
+    found: string,
+    hint?: string,
+  ): void {
+    const f = finding(requirement, code, expected, found, this.rule, this.subject);
+    if (hint !== undefined) f.hint = hint;
+    this.findings.push(f);
   }
 
   private signature(signers: string[]): void {
@@ -179,7 +243,7 @@ export class RuleEvaluator {
       'signature',
       code,
       `a valid signature of ${this.ev.digest} by one of: ${signerList(signers)}`,
-      all.length === 0 ? 'no signature attached' : list(all.map((x) => x.text)),
+      all.length === 0 ? this.nothing('signature') : list(all.map((x) => x.text)),
     );
   }
 
@@ -193,15 +257,18 @@ export class RuleEvaluator {
   }
 
   private sbom(signers: string[], formats: SbomFormat[]): void {
-    const isSbom = (pt: string | undefined): boolean => pt !== undefined && sbomFormatOf(pt) !== undefined;
+    // Routing by family: an SBOM of a version or format the rule does not accept is named, not ignored.
+    const isSbom = inFamilies(SBOM_FAMILIES);
+    const accepted = formats.map((f) => acceptedDescription(f)).join(' or ');
     const [trusted, untrusted] = this.statements(isSbom, signers);
     const problems: { code: VerificationCode; text: string }[] = [];
     const by: string[] = [];
     for (const st of trusted) {
-      const format = sbomFormatOf(st.statement.predicateType) as SbomFormat;
+      const pt = st.statement.predicateType;
+      const format = sbomFormatOf(pt);
       const where = `${st.origin.source} ${short(st.origin.descriptor)} by ${st.signer}`;
-      if (!formats.includes(format)) {
-        problems.push({ code: 'SBOM_FORMAT_NOT_ALLOWED', text: `${where}: a ${format} SBOM` });
+      if (format === undefined || !formats.includes(format)) {
+        problems.push({ code: 'SBOM_FORMAT_NOT_ALLOWED', text: notAccepted(where, pt, accepted) });
         continue;
       }
       const checked = checkSbom(format, st.statement.predicate);
@@ -210,6 +277,7 @@ export class RuleEvaluator {
     }
     if (by.length > 0) return this.meet('sbom', by);
     const rejected = rejectionsFor(this.ev, isSbom);
+    const unsigned = unsignedSboms(this.ev);
     const texts = [
       ...problems.map((p) => p.text),
       ...untrusted.map(
@@ -218,7 +286,10 @@ export class RuleEvaluator {
       ),
       ...rejected.map(describeRejection),
       ...unroutedRejections(this.ev),
-      ...unsignedNote(this.ev, isSbom),
+      ...unsigned.map(
+        (u) =>
+          `an unsigned ${FORMAT_NAME[u.sbomFormat!]} SBOM ${unsignedWhere(u)}: unsigned SBOMs never count`,
+      ),
     ];
     const code =
       problems.find((p) => p.code === 'SBOM_INVALID')?.code ??
@@ -231,8 +302,9 @@ export class RuleEvaluator {
     this.fail(
       'sbom',
       code,
-      `a signed ${formats.join(' or ')} SBOM for ${this.ev.digest} that lists its components, by one of: ${signerList(signers)}`,
-      texts.length === 0 ? 'no SBOM attestation attached' : list(texts),
+      `a signed ${formats.map(sbomFormatName).join(' or ')} JSON SBOM for ${this.ev.digest} that lists its components, by one of: ${signerList(signers)}`,
+      texts.length === 0 ? this.nothing('SBOM attestation') : list(texts),
+      code === 'SBOM_MISSING' && unsigned.length > 0 ? signUnsignedSbomHint(unsigned) : undefined,
     );
   }
 
@@ -242,13 +314,18 @@ export class RuleEvaluator {
     const rebuilders = r.reproducible?.rebuilders ?? [];
     const signers =
       r.provenance?.signers ?? (r.signature?.signers ?? []).filter((s) => !rebuilders.includes(s));
-    const isProv = (pt: string | undefined): boolean => pt !== undefined && isProvenancePredicate(pt);
+    const isProv = inFamilies(['provenance']);
     const [trusted, untrusted] = this.statements(isProv, signers);
     const originals: Provenance[] = [];
     const by: string[] = [];
     const problems: { code: VerificationCode; text: string }[] = [];
     for (const st of trusted) {
       const where = `${st.origin.source} ${short(st.origin.descriptor)} by ${st.signer}`;
+      if (!isProvenancePredicate(st.statement.predicateType)) {
+        const text = notAccepted(where, st.statement.predicateType, acceptedDescription('provenance'));
+        problems.push({ code: 'PROVENANCE_INVALID', text });
+        continue;
+      }
       const parsed = parseProvenance(st.statement.predicateType, st.statement.predicate);
       if ('problem' in parsed) {
         problems.push({ code: 'PROVENANCE_INVALID', text: `${where}: ${parsed.problem}` });
@@ -299,9 +376,9 @@ export class RuleEvaluator {
     this.fail(
       'provenance',
       code,
-      `signed SLSA provenance (v0.2 or v1) for ${this.ev.digest} by one of: ${signerList(r.provenance.signers)}` +
+      `signed SLSA provenance (v1, v0.2 or v0.1) for ${this.ev.digest} by one of: ${signerList(r.provenance.signers)}` +
         (constraints.length > 0 ? `, with ${constraints.join(' and ')}` : ''),
-      texts.length === 0 ? 'no provenance attestation attached' : list(texts),
+      texts.length === 0 ? this.nothing('provenance attestation') : list(texts),
     );
     return originals;
   }
@@ -313,12 +390,16 @@ export class RuleEvaluator {
     const counted = new Map<string, string>();
     const countedIdentities = new Map<string, string>();
     const notes: string[] = [];
-    const isRebuildEvidence = (pt: string | undefined): boolean =>
-      pt !== undefined && (pt === SLSA_VSA_V1 || isProvenancePredicate(pt));
+    const isRebuildEvidence = inFamilies(['provenance', 'vsa']);
     for (const st of this.ev.statements) {
       const pt = st.statement.predicateType;
       if (!rebuilders.includes(st.signer) || !isRebuildEvidence(pt)) continue;
       const where = `${st.origin.source} ${short(st.origin.descriptor)} by ${st.signer}`;
+      if (!isVsaPredicate(pt) && !isProvenancePredicate(pt)) {
+        const family = predicateFamilyOf(pt) === 'vsa' ? 'vsa' : 'provenance';
+        notes.push(notAccepted(where, pt, acceptedDescription(family)));
+        continue;
+      }
       if (counted.has(st.signer)) {
         notes.push(`${where}: ${st.signer} already counted (one signer counts once)`);
         continue;
@@ -328,7 +409,7 @@ export class RuleEvaluator {
         notes.push(`${where}: ${st.identity} already counted as ${sameIdentity} (one identity counts once)`);
         continue;
       }
-      if (pt === SLSA_VSA_V1) {
+      if (isVsaPredicate(pt)) {
         const problem = vsaProblem(st.statement.predicate);
         if (problem !== undefined) notes.push(`${where}: ${problem}`);
         else {
@@ -354,7 +435,7 @@ export class RuleEvaluator {
     }
     if (counted.size >= threshold) return this.meet('reproducible', [...counted.keys()]);
     const untrusted = this.ev.statements
-      .filter((s) => s.statement.predicateType === SLSA_VSA_V1 && !rebuilders.includes(s.signer))
+      .filter((s) => isVsaPredicate(s.statement.predicateType) && !rebuilders.includes(s.signer))
       .map(
         (s) =>
           `${s.origin.source} ${short(s.origin.descriptor)}: VSA signed by ${s.signer}, not a listed rebuilder`,
@@ -366,6 +447,7 @@ export class RuleEvaluator {
       'REBUILD_QUORUM_NOT_MET',
       `at least ${threshold} distinct rebuilders of ${signerList(rebuilders)} attesting a rebuild of ${this.ev.digest} from the original source`,
       `${counted.size} of ${threshold}${countedText.length > 0 ? ` (${countedText.join(', ')})` : ''}` +
+        (this.ev.storedIn ? ` in ${this.ev.storedIn} (the rule's repository)` : '') +
         (notes.length +
           untrusted.length +
           rejected.length +
@@ -376,4 +458,18 @@ export class RuleEvaluator {
           : ''),
     );
   }
+}
+
+/** How to turn the unsigned SBOMs found into evidence: sign them as attestations of this digest. */
+function signUnsignedSbomHint(unsigned: UnsignedEvidence[]): string {
+  const formats = [...new Set(unsigned.map((u) => u.sbomFormat!))];
+  const commands = formats.map((f) =>
+    f === 'spdx'
+      ? '`cosign attest --type spdxjson --predicate sbom.spdx.json <image>@<digest>`'
+      : '`cosign attest --type cyclonedx --predicate sbom.cdx.json <image>@<digest>`',
+  );
+  return (
+    `An SBOM was found, but unsigned SBOMs (cosign attach sbom, unsigned referrers, BuildKit attestations) never count: ` +
+    `sign it as an attestation of this digest with a signer the rule lists, ${commands.join(' or ')}.`
+  );
 }

@@ -2,25 +2,19 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { CYCLONEDX_SPEC_VERSIONS } from './predicate-types';
 import spdxSchema from './schemas/spdx-2.x-document.schema.json';
 import type { SbomFormat } from './types';
 
 /**
- * SBOM predicates: SPDX 2.2/2.3 JSON and CycloneDX 1.4-1.6 JSON, either as the predicate itself or in
+ * SBOM predicates: SPDX 2.2/2.3 JSON and CycloneDX 1.2-1.7 JSON, either as the predicate itself or in
  * cosign's `{"Data": ..., "Timestamp": ...}` wrapper (Data being the document or its JSON text). A
  * document counts only when it validates against its format's schema and lists at least one
- * package/component: an empty SBOM says nothing about what is inside the image.
+ * package/component: an empty SBOM says nothing about what is inside the image. Which predicate types
+ * are SBOMs is decided in predicate-types.ts (shared with the Kyverno renderer).
  */
 
-const SPDX_PREDICATE = /^https:\/\/spdx\.dev\/Document(\/v?2\.[23])?$/;
-const CYCLONEDX_PREDICATE = /^https:\/\/cyclonedx\.org\/bom(\/v?1\.[0-9]+)?$/;
-
-/** The SBOM format a predicate type announces, if it is an SBOM at all. */
-export function sbomFormatOf(predicateType: string): SbomFormat | undefined {
-  if (SPDX_PREDICATE.test(predicateType)) return 'spdx';
-  if (CYCLONEDX_PREDICATE.test(predicateType)) return 'cyclonedx';
-  return undefined;
-}
+export { sbomFormatOf } from './predicate-types';
 
 export interface ValidSbom {
   format: SbomFormat;
@@ -32,7 +26,7 @@ export interface ValidSbom {
 
 export type SbomCheck = { sbom: ValidSbom } | { problem: string };
 
-const CYCLONEDX_VERSIONS = ['1.4', '1.5', '1.6'] as const;
+const CYCLONEDX_VERSIONS = CYCLONEDX_SPEC_VERSIONS;
 const CYCLONEDX_SCHEMA_DIR = path.join(
   path.dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')),
   'res',
@@ -56,10 +50,15 @@ function sbomAjv(): Ajv {
     formats: { 'iri-reference': true, 'idn-email': true },
   });
   addFormats(a);
-  // bom-1.x refers to its helpers by their SNAPSHOT file names; register them under those ids.
+  // bom-1.x refers to its helpers by their SNAPSHOT file names; register them under those ids
+  // (bom-1.7 also needs the cryptography definitions).
   for (const [file, id] of [
     ['spdx.SNAPSHOT.schema.json', 'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json'],
     ['jsf-0.82.SNAPSHOT.schema.json', 'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json'],
+    [
+      'cryptography-defs.SNAPSHOT.schema.json',
+      'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json',
+    ],
   ] as const) {
     a.addSchema({ ...readSchema(file), $id: id });
   }

@@ -1,6 +1,5 @@
 import { COSIGN_SIGN_PREDICATE, type SignerOrder } from './evidence';
-import { isProvenancePredicate, SLSA_VSA_V1 } from './provenance';
-import { sbomFormatOf } from './sbom';
+import { predicateFamilyOf } from './predicate-types';
 import type { ImageRule } from './types';
 
 /**
@@ -19,12 +18,22 @@ export function signerOrderFor(rule: ImageRule): SignerOrder {
   return { signature: sig, sbom, provenance: prov, vsa: reb, other: all };
 }
 
-/** The kind of evidence a predicate type announces. */
+/**
+ * The kind of evidence a predicate type announces, by family (an SBOM of a version the pack does not
+ * read is still checked against the SBOM signers first, so its finding names it as an SBOM).
+ */
 export function evidenceKindOf(predicateType: string | undefined): keyof SignerOrder {
   if (predicateType === undefined) return 'other';
   if (predicateType === COSIGN_SIGN_PREDICATE) return 'signature';
-  if (sbomFormatOf(predicateType) !== undefined) return 'sbom';
-  if (isProvenancePredicate(predicateType)) return 'provenance';
-  if (predicateType === SLSA_VSA_V1) return 'vsa';
-  return 'other';
+  switch (predicateFamilyOf(predicateType)) {
+    case 'spdx':
+    case 'cyclonedx':
+      return 'sbom';
+    case 'provenance':
+      return 'provenance';
+    case 'vsa':
+      return 'vsa';
+    default:
+      return 'other';
+  }
 }

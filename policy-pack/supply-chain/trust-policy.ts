@@ -26,6 +26,14 @@ export interface MatchedRule {
   /** `name` from the document, else `images[<index>]`. */
   name: string;
   rule: ImageRule;
+  /** `rule.repository`, normalised: where the rule's signatures and attestations are stored. */
+  storedIn?: StorageRepository;
+}
+
+/** A repository that holds signatures and attestations for images stored elsewhere. */
+export interface StorageRepository {
+  registry: string;
+  repository: string;
 }
 
 /** An exemption that names the image's digest; `expired` ones no longer allow anything. */
@@ -311,6 +319,35 @@ function checkRuleReferences(
   });
 }
 
+/**
+ * `images[].repository`, normalised as image references are (`kyverno/signatures` is Docker Hub's), with
+ * no tag or digest: a repository, not an image.
+ */
+function compileStorage(policy: TrustPolicy, problems: PolicyProblem[]): (StorageRepository | undefined)[] {
+  return policy.images.map((rule, i) => {
+    if (rule.repository === undefined) return undefined;
+    const at = `/images/${i}/repository`;
+    try {
+      const ref = parseReference(rule.repository);
+      if (
+        ref.digest !== undefined ||
+        /:[^/]*$/.test(rule.repository.slice(rule.repository.indexOf('/') + 1))
+      ) {
+        problems.push({
+          code: 'POLICY_BAD_REPOSITORY',
+          path: at,
+          message: `"${rule.repository}" names an image (a tag or digest); give the repository signatures are stored in, registry/path`,
+        });
+        return undefined;
+      }
+      return { registry: ref.registry, repository: ref.repository };
+    } catch (e) {
+      problems.push({ code: 'POLICY_BAD_REPOSITORY', path: at, message: (e as Error).message });
+      return undefined;
+    }
+  });
+}
+
 function compileRules(policy: TrustPolicy, problems: PolicyProblem[]): RepositoryMatcher[] {
   return policy.images.map((rule, i) => {
     try {
@@ -407,6 +444,7 @@ export function parseTrustPolicy(input: string | object, opts: ParseTrustPolicyO
   }
   checkRuleReferences(policy, resolvedSigners, problems);
   const matchers = compileRules(policy, problems);
+  const storage = compileStorage(policy, problems);
   const exemptions = compileExemptions(policy.exemptions ?? [], problems);
   const trustedRootSource = resolveTrustedRoot(policy, opts.baseDir, problems);
   if (problems.length > 0) throw new PolicyError(problems, source);
@@ -420,7 +458,8 @@ export function parseTrustPolicy(input: string | object, opts: ParseTrustPolicyO
       const index = matchers.findIndex((m) => m(repository));
       const rule = policy.images[index];
       if (rule === undefined) return undefined;
-      return { index, name: rule.name ?? `images[${index}]`, rule };
+      const storedIn = storage[index];
+      return { index, name: rule.name ?? `images[${index}]`, rule, ...(storedIn ? { storedIn } : {}) };
     },
     exemptionFor(repository: string, digest: string, now: Date): ExemptionMatch | undefined {
       const repo = repository.toLowerCase();

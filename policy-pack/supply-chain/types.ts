@@ -53,6 +53,13 @@ export interface ImageRule {
   reproducible?: { rebuilders: string[]; threshold: number };
   /** Which manifests of a multi-platform image must satisfy the rule. Default `deployed`. */
   platforms?: 'deployed' | 'index' | 'each' | 'both';
+  /**
+   * Where the signatures and attestations of the rule's images are stored, when not beside the image:
+   * `registry/path` with no tag or digest (cosign's `COSIGN_REPOSITORY`, Kyverno's attestor
+   * `repository`; Kyverno publishes its images' signatures in `ghcr.io/kyverno/signatures`). Only that
+   * repository is searched, as cosign and Kyverno do.
+   */
+  repository?: string;
 }
 
 export interface Exemption {

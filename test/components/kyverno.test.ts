@@ -10,6 +10,7 @@ import {
   type KyvernoArgs,
   type KyvernoImage,
 } from '../../components/kyverno/kyverno';
+import { KYVERNO_RELEASE } from '../../components/platform-images';
 import { enforcementGap } from '../../policy-pack/policies/admission-control-enforced';
 import { sharedPath } from '../support/shared';
 import { missingKeys, readYaml } from './support/chart-values';
@@ -42,7 +43,12 @@ describe('Kyverno component', () => {
     await settle(k.chart.urn, ...k.policies.map((p) => p.urn), ...k.webhookGuards.map((w) => w.urn));
     const chart = recordedResource('kubernetes:helm.sh/v4:Chart', 'kyverno').inputs as any;
     assert.equal(chart.chart, 'kyverno');
-    assert.equal(chart.version, '3.9.0');
+    assert.equal(chart.version, '3.9.1');
+    assert.equal(
+      chart.values.global.image.registry,
+      'ghcr.io',
+      'where Kyverno publishes and signs its images',
+    );
     assert.equal(chart.repositoryOpts.repo, 'https://kyverno.github.io/kyverno/');
     assert.equal(chart.namespace, 'kyverno');
     const v = chart.values;
@@ -57,11 +63,11 @@ describe('Kyverno component', () => {
       'kyverno',
     ]);
     assert.equal(v.admissionController.container.image.tag, `${KYVERNO_CHART.appVersion}@${DIGESTS.kyverno}`);
-    assert.equal(v.admissionController.initContainer.image.tag, `v1.19.0@${DIGESTS.kyvernopre}`);
-    assert.equal(v.backgroundController.image.tag, `v1.19.0@${DIGESTS['background-controller']}`);
-    assert.equal(v.cleanupController.image.tag, `v1.19.0@${DIGESTS['cleanup-controller']}`);
-    assert.equal(v.reportsController.image.tag, `v1.19.0@${DIGESTS['reports-controller']}`);
-    assert.equal(v.crds.migration.image.tag, `v1.19.0@${DIGESTS['kyverno-cli']}`);
+    assert.equal(v.admissionController.initContainer.image.tag, `v1.19.1@${DIGESTS.kyvernopre}`);
+    assert.equal(v.backgroundController.image.tag, `v1.19.1@${DIGESTS['background-controller']}`);
+    assert.equal(v.cleanupController.image.tag, `v1.19.1@${DIGESTS['cleanup-controller']}`);
+    assert.equal(v.reportsController.image.tag, `v1.19.1@${DIGESTS['reports-controller']}`);
+    assert.equal(v.crds.migration.image.tag, `v1.19.1@${DIGESTS['kyverno-cli']}`);
     assert.equal(v.webhooksCleanup.image.tag, `v0.1.0@${DIGESTS['readiness-checker']}`);
     // The admission policy rendered from the trust policy is applied, Deny + Fail.
     const ivp = recordedResource(
@@ -119,7 +125,8 @@ describe('Kyverno component', () => {
   });
 
   it('rejects every missing or malformed digest, weakening setting and bad namespace at once', () => {
-    const { kyverno: _dropped, ...partial } = DIGESTS;
+    // readiness-checker has no published digest to fall back on: dropping it is a problem
+    const { 'readiness-checker': _dropped, ...partial } = DIGESTS;
     const errors = inputErrors(() =>
       validateKyvernoArgs({
         ...args(),
@@ -136,12 +143,32 @@ describe('Kyverno component', () => {
       'additionalExcludedNamespaces[1]',
       'failurePolicy',
       'imageDigests.extra',
-      'imageDigests.kyverno',
       'imageDigests.kyvernopre',
+      'imageDigests.readiness-checker',
       'namespace',
       'readinessCheckerTag',
       'validationFailureAction',
     ]);
+  });
+
+  it('defaults to the digests Kyverno published for v1.19.1; given ones win; readiness-checker must be given', () => {
+    const onlyRequired = validateKyvernoArgs(args({ imageDigests: { 'readiness-checker': digest(7) } }));
+    for (const image of KYVERNO_IMAGES) {
+      assert.equal(
+        onlyRequired.imageDigests[image],
+        image === 'readiness-checker' ? digest(7) : KYVERNO_RELEASE.digests[image],
+        image,
+      );
+    }
+    assert.equal(KYVERNO_RELEASE.version, KYVERNO_CHART.appVersion);
+    const given = validateKyvernoArgs(args());
+    assert.deepEqual(given.imageDigests, DIGESTS, 'digests given override the published ones');
+    const errors = inputErrors(() => validateKyvernoArgs(args({ imageDigests: undefined })));
+    assert.deepEqual(
+      errors.map((e) => e.propertyPath),
+      ['imageDigests.readiness-checker'],
+    );
+    assert.match(errors[0]!.reason, /no public pin of ghcr\.io\/kyverno\/readiness-checker was found/);
   });
 
   it('reports a trust policy it cannot render as an argument problem with the render code', () => {

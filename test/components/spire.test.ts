@@ -4,12 +4,14 @@ import Ajv from 'ajv';
 import {
   renderDefaultClusterSpiffeId,
   Spire,
+  SPIRE_CHARTS,
   SPIRE_IMAGES,
   spireChartValues,
   validateSpireArgs,
   type SpireArgs,
   type SpireImage,
 } from '../../components/spire/spire';
+import { SPIRE_RELEASE } from '../../components/platform-images';
 import { sharedPath } from '../support/shared';
 import { missingKeys, readYaml } from './support/chart-values';
 import { crdValidator, schemaErrors } from './support/crd-schemas';
@@ -61,8 +63,8 @@ describe('Spire component', () => {
     assert.equal(v['spire-server'].dataStore, undefined);
     assert.deepEqual(v['spire-agent'].tolerations, [TOLERATION]);
     assert.deepEqual(v['spiffe-csi-driver'].tolerations, [TOLERATION]);
-    assert.equal(v['spire-server'].image.tag, `1.14.5@${DIGESTS['spire-server']}`);
-    assert.equal(v['spire-agent'].image.tag, `1.14.5@${DIGESTS['spire-agent']}`);
+    assert.equal(v['spire-server'].image.tag, `1.15.2@${DIGESTS['spire-server']}`);
+    assert.equal(v['spire-agent'].image.tag, `1.15.2@${DIGESTS['spire-agent']}`);
     assert.equal(
       v['spire-server'].controllerManager.image.tag,
       `0.7.0@${DIGESTS['spire-controller-manager']}`,
@@ -79,6 +81,30 @@ describe('Spire component', () => {
     assert.equal(id.spec.className, v['spire-server'].controllerManager.className);
     assert.match(id.spec.spiffeIDTemplate, /^spiffe:\/\/\{\{ \.TrustDomain \}\}\/ns\//);
     assert.ok(id.spec.namespaceSelector.matchExpressions[0].values.includes('kube-system'));
+  });
+
+  it('defaults to the digests published for SPIRE 1.15.2; given ones win; spiffe-csi-driver must be given', () => {
+    const base = { trustDomain: 'prod.acme.example', clusterName: 'prod-1' };
+    const v = validateSpireArgs({ ...base, imageDigests: { 'spiffe-csi-driver': digest(9) } });
+    for (const image of SPIRE_IMAGES) {
+      assert.equal(
+        v.imageDigests[image],
+        image === 'spiffe-csi-driver' ? digest(9) : SPIRE_RELEASE.digests[image],
+        image,
+      );
+    }
+    assert.equal(SPIRE_RELEASE.version, SPIRE_CHARTS.spire.spireVersion);
+    assert.equal(
+      (spireChartValues(ARGS, validateSpireArgs(ARGS))['spire-server'] as any).image.tag,
+      `1.15.2@${DIGESTS['spire-server']}`,
+      'digests given override the published ones',
+    );
+    const errors = inputErrors(() => validateSpireArgs(base));
+    assert.deepEqual(
+      errors.map((e) => e.propertyPath),
+      ['imageDigests.spiffe-csi-driver'],
+    );
+    assert.match(errors[0]!.reason, /no public pin of ghcr\.io\/spiffe\/spiffe-csi-driver:0\.2\.7 was found/);
   });
 
   it('runs several servers only on an external SQL datastore, password from a Secret', () => {

@@ -26,7 +26,7 @@ describe('stacks: coded errors', () => {
         const file = path.join(dir, 'pack-config.json');
         fs.writeFileSync(file, JSON.stringify(config));
         assert.throws(
-          () => trustPolicyFromPackConfig(file),
+          () => trustPolicyFromPackConfig(file, dir),
           (e: unknown) => e instanceof StackError && e.code === 'TRUST_POLICY_MISSING',
         );
       }

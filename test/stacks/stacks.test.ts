@@ -130,6 +130,7 @@ describe('example stacks (Pulumi.yaml + Pulumi.<stack>.yaml, recorded in process
     it('renders Kyverno from the same trust policy as the pack config and the YAML example', () => {
       const fromPackConfig = trustPolicyFromPackConfig(
         path.join(REPO, 'examples', 'policy-pack-config.json'),
+        path.join(REPO, 'policy-pack'),
       );
       const fromYaml = loadTrustPolicyFile(path.join(REPO, 'examples', 'trust-policy.yaml'));
       assert.deepEqual(fromPackConfig.images, fromYaml.images);

@@ -80,6 +80,12 @@ export interface SigstoreMock {
 export interface SigstoreMockOptions {
   /** Also add an RFC 3161 timestamp from the mock TSA to each bundle. Default false. */
   timestamp?: boolean;
+  /**
+   * The name the Rekor log signs its checkpoints as (origin `<name> - <tree id>`, signature line
+   * `— <name> ...`). Default: its URL's host. A private Rekor (sigstore scaffolding) names them after its
+   * pod, `rekor-00001-deployment-...`, which is not its URL; the trusted root still lists the URL.
+   */
+  rekorName?: string;
 }
 
 /**
@@ -163,7 +169,7 @@ export async function startSigstoreMock(opts: SigstoreMockOptions = {}): Promise
 
   const ctLog = await initializeCTLog(ecKeyPair(), clock);
   const ca = await initializeMockCA(ctLog, clock);
-  const tlog = await initializeTLog(url, ecKeyPair(), clock);
+  const tlog = await initializeTLog(opts.rekorName ? `http://${opts.rekorName}` : url, ecKeyPair(), clock);
   for (const handler of [
     fulcioHandler(ca, { strict: true, subjectClaim: SUBJECT_CLAIM }),
     rekorHandler(tlog, { strict: true }),

@@ -1,3 +1,4 @@
+import { trustPolicyBaseDir } from '../../config';
 import type { TrustPolicy } from '../../supply-chain/types';
 import trustPolicySchema from '../../supply-chain/trust-policy.schema.json';
 import { inlineDefinitions } from './inline-schema';
@@ -8,7 +9,10 @@ export interface VerificationConfig {
   /** The trust policy document (the same one `trustops verify --policy` reads), as an object. */
   trustPolicy?: TrustPolicy;
   registry: RegistrySettings;
-  /** Directory relative paths in the trust policy (publicKeyFile, trustedRoot.file) resolve against. Default: the pack's folder. */
+  /**
+   * Directory relative paths in the trust policy (publicKeyFile, trustedRoot.file) resolve against:
+   * absolute, or relative to the pack's folder. Default: the pack's folder.
+   */
   trustPolicyBaseDir?: string;
 }
 
@@ -47,17 +51,22 @@ export function verificationConfigProperties(): Record<string, Record<string, un
       minLength: 1,
       maxLength: 4096,
       description:
-        "Directory relative paths in the trust policy resolve against (default: the pack's folder).",
+        "Directory relative paths in the trust policy resolve against: absolute, or relative to the pack's folder (default: the pack's folder).",
     },
   };
 }
 
+/**
+ * `packDir`: the pack's folder, which is its working directory when Pulumi runs it; relative paths
+ * resolve as every reader of a pack config resolves them (trustPolicyBaseDir() in ../../config.ts).
+ */
 export function settingsFrom(
   config: VerificationConfig & { trustPolicy: TrustPolicy },
+  packDir: string = process.cwd(),
 ): VerificationSettings {
   return {
     trustPolicy: config.trustPolicy,
     registry: config.registry,
-    baseDir: config.trustPolicyBaseDir ?? process.cwd(),
+    baseDir: trustPolicyBaseDir(config, packDir),
   };
 }

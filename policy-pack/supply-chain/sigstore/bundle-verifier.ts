@@ -16,7 +16,7 @@ import type {
   VerifyOptions,
 } from './index';
 import { isHashedrekordOverDsse, verifyHashedrekordOverDsse } from './dsse-hashedrekord-entry';
-import { assertInclusionProofMatchesCheckpoint } from './inclusion-proof-consistency';
+import { checkpointForLibrary } from './inclusion-proof-consistency';
 import { isIntotoV001, verifyIntotoV001Entry } from './intoto-v001-entry';
 import { withEdwardsKeys } from './edwards-message-signature';
 import { toSignatureError } from './library-errors';
@@ -83,8 +83,12 @@ export function createBundleVerifier(opts: {
           : allowed;
       const bundle = parseBundle(bundleJson);
       const submitted = submittedEnvelopeOf(bundleJson);
-      const entity = toEntity(bundle, options);
-      for (const entry of entity.tlogEntries) assertInclusionProofMatchesCheckpoint(entry, trust.material);
+      const parsedEntity = toEntity(bundle, options);
+      // Checkpoints are checked here, their signing log found by key hint (see checkpointForLibrary).
+      const entity: SignedEntity = {
+        ...parsedEntity,
+        tlogEntries: parsedEntity.tlogEntries.map((e) => checkpointForLibrary(e, trust.material)),
+      };
       const envelope = bundle.content.$case === 'dsseEnvelope' ? bundle.content.dsseEnvelope : undefined;
       // Entry kinds the library cannot bind to this content are checked here (gap fillers), the rest by it.
       const isGap = (e: TransparencyLogEntry) => isIntotoV001(e) || isHashedrekordOverDsse(e, envelope);

@@ -12,6 +12,8 @@ export type SignatureErrorCode =
   | 'TIMESTAMP_MISSING'
   | 'KEY_MISMATCH'
   | 'DIGEST_MISMATCH'
+  /** A digest was given in an algorithm the signed statement does not use (sha256 given, only sha512 there). */
+  | 'DIGEST_ALGORITHM_MISMATCH'
   | 'TRUST_ROOT_INVALID'
   | 'SIGNER_UNKNOWN'
   | 'SIGNER_INVALID'

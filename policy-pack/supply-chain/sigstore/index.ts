@@ -65,4 +65,5 @@ export { loadTrustedRoot, embeddedPublicGoodRoot } from './trusted-root';
 export { createBundleVerifier } from './bundle-verifier';
 export { cosignLayerToBundle } from './cosign-legacy';
 export { assertStatementSubject } from './intoto-subject';
+export type { StatementArtifact } from './intoto-subject';
 export type { CosignLayer };

@@ -57,7 +57,7 @@ function load(json: unknown, source: string): LoadedTrustedRoot {
   } catch (e) {
     throw invalid(source, `not a TrustedRoot: ${describe(e)}`, e);
   }
-  assertValidityStarts(root, source);
+  assertUsableEntries(root, source);
   if (root.certificateAuthorities.length + root.tlogs.length === 0) {
     throw invalid(source, 'it lists neither certificate authorities nor transparency logs');
   }
@@ -75,19 +75,35 @@ function load(json: unknown, source: string): LoadedTrustedRoot {
 }
 
 /**
- * The library reads a missing `validFor.start` as "since the beginning of time". A missing lower bound is
- * a malformed root (sigstore-conformance trust-root-tlog-missing-validity-start), so refuse it.
+ * What a trusted root may leave out, read as the reference clients and the protobuf spec read it:
+ *
+ * - a log key (tlog or CT log) without `validFor` at all: `PublicKey.valid_for` is optional, and a key
+ *   without one is valid at any time (sigstore-js; sigstore-js's own test roots and older roots omit it);
+ * - a log key whose `validFor` is present but has no `start`: malformed (`TimeRange.start` is REQUIRED;
+ *   sigstore-go and sigstore-conformance trust-root-tlog-missing-validity-start refuse it), refused;
+ * - a missing `validFor.end`: open-ended;
+ * - a certificate or timestamp authority without `validFor` or its `start`: bounded only by its
+ *   certificates' own validity, which is always checked (both reference clients);
+ * - several certificate authorities, timestamp authorities with intermediate certificates: each chain is
+ *   used as listed.
+ *
+ * What every entry must have: a log key's bytes; an authority's non-empty certificate chain.
  */
-function assertValidityStarts(root: TrustedRoot, source: string): void {
+function assertUsableEntries(root: TrustedRoot, source: string): void {
   const logs = [
     ...root.tlogs.map((l) => ['tlog', l] as const),
     ...root.ctlogs.map((l) => ['ctlog', l] as const),
   ];
   for (const [kind, log] of logs) {
-    if (!log.publicKey?.rawBytes || !log.publicKey.validFor?.start) {
+    const where = `${kind} ${log.baseUrl || '(no baseUrl)'}`;
+    if (!log.publicKey?.rawBytes || log.publicKey.rawBytes.length === 0) {
+      throw invalid(source, `${where} has no public key`);
+    }
+    const validFor = log.publicKey.validFor;
+    if (validFor !== undefined && !validFor.start) {
       throw invalid(
         source,
-        `${kind} ${log.baseUrl || '(no baseUrl)'} has no public key or no validFor.start`,
+        `${where} has a validFor without its required start (omit validFor entirely for a key valid at any time)`,
       );
     }
   }
@@ -96,8 +112,8 @@ function assertValidityStarts(root: TrustedRoot, source: string): void {
     ...root.timestampAuthorities.map((a) => ['timestamp authority', a] as const),
   ];
   for (const [kind, ca] of authorities) {
-    if (!ca.validFor?.start || !ca.certChain || ca.certChain.certificates.length === 0) {
-      throw invalid(source, `${kind} ${ca.uri || '(no uri)'} has no certificate chain or no validFor.start`);
+    if (!ca.certChain || ca.certChain.certificates.length === 0) {
+      throw invalid(source, `${kind} ${ca.uri || '(no uri)'} has no certificate chain`);
     }
   }
 }
