@@ -45,7 +45,7 @@ describe('trustops preview', () => {
     for (const u of report.unchecked) assert.match(u.reason, /not expanded/);
     assert.ok(
       report.unchecked.some((u) =>
-        u.reason.includes('chart kyverno 3.9.0 from https://kyverno.github.io/kyverno/'),
+        u.reason.includes('chart kyverno 3.9.1 from https://kyverno.github.io/kyverno/'),
       ),
     );
     assert.equal(report.summary.unchecked, 3);

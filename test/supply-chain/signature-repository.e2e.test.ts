@@ -202,7 +202,8 @@ describe('signatures and attestations stored in another repository (rule `reposi
       '--json',
     ]);
     assert.equal(withRepo.exitCode, 0, withRepo.stdout + withRepo.stderr);
-    assert.equal((JSON.parse(withRepo.stdout) as ImageVerdict).allowed, true);
+    // `verify --json` prints a VerifyReport: one verdict per image
+    assert.equal((JSON.parse(withRepo.stdout) as { verdicts: ImageVerdict[] }).verdicts[0]!.allowed, true);
     const withoutRepo = await runInProcess(['verify', p.ref, '--policy', file('beside.yaml'), '--json']);
     assert.equal(withoutRepo.exitCode, 1, withoutRepo.stderr);
   });
